@@ -1,0 +1,33 @@
+/**
+ * One line per event, filtered by `--log-level`; never one per frame.
+ *
+ * @module
+ */
+import type { LogLevel } from "./config.ts";
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** A levelled logger. */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** A logger writing `ISO-time level message` lines to stderr at or above `level`. */
+export function createLogger(level: LogLevel, write: (line: string) => void = console.error): Logger {
+  const min = ORDER[level];
+  const at = (lvl: LogLevel) => (message: string) => {
+    if (ORDER[lvl] >= min) write(`${new Date().toISOString()} ${lvl.padEnd(5)} ${message}`);
+  };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/** A logger that drops everything (library use, tests). */
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
