@@ -16,7 +16,10 @@ export interface Logger {
 }
 
 /** A logger writing `ISO-time level message` lines to stderr at or above `level`. */
-export function createLogger(level: LogLevel, write: (line: string) => void = console.error): Logger {
+export function createLogger(
+  level: LogLevel,
+  write: (line: string) => void = console.error,
+): Logger {
   const min = ORDER[level];
   const at = (lvl: LogLevel) => (message: string) => {
     if (ORDER[lvl] >= min) write(`${new Date().toISOString()} ${lvl.padEnd(5)} ${message}`);

@@ -121,7 +121,9 @@ export class Metrics {
     metric("tuchuan_capture_running", "gauge", "1 while capture runs (0 when idle).", [
       `tuchuan_capture_running ${gauges.captureRunning ? 1 : 0}`,
     ]);
-    metric("tuchuan_paused", "gauge", "1 while paused.", [`tuchuan_paused ${gauges.paused ? 1 : 0}`]);
+    metric("tuchuan_paused", "gauge", "1 while paused.", [
+      `tuchuan_paused ${gauges.paused ? 1 : 0}`,
+    ]);
     metric("tuchuan_output_fps", "gauge", "Frames per second published.", [
       `tuchuan_output_fps ${gauges.fps.toFixed(3)}`,
     ]);

@@ -64,7 +64,9 @@ export async function record(
       bytes += part.byteLength;
       const elapsed = clock.now() - started;
       deps.progress?.(
-        `recorded ${frames} frames, ${(bytes / 1024).toFixed(0)} KiB, ${(elapsed / 1000).toFixed(1)} s`,
+        `recorded ${frames} frames, ${(bytes / 1024).toFixed(0)} KiB, ${
+          (elapsed / 1000).toFixed(1)
+        } s`,
       );
       if ((options.frames && frames >= options.frames) || elapsed >= maxMs) break;
     }

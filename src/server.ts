@@ -16,6 +16,7 @@ import { type Logger, silentLogger } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
 import { loadOfflineImage } from "./offline_frame.ts";
 import { openSource } from "./source/open_source.ts";
+import { SocketBacklog } from "./socket_backlog.ts";
 import type { Source } from "./source/source.ts";
 import type { SupervisorTiming } from "./supervisor.ts";
 
@@ -125,6 +126,7 @@ export async function startServer(
     },
   });
   const startedAt = clock.now();
+  const backlog: { current: SocketBacklog | null } = { current: null };
   const app = createApp({
     hub,
     camera,
@@ -140,6 +142,7 @@ export async function startServer(
     version: VERSION,
     startedAt,
     stopSignal: stopping.signal,
+    backlog,
   });
   const listening = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({
@@ -157,6 +160,7 @@ export async function startServer(
     },
   }, (req, info) => app.fetch(req, { remoteAddr: info.remoteAddr }));
   const addr = await listening.promise;
+  backlog.current = new SocketBacklog({ localPort: addr.port, now: () => clock.now() });
   camera.start();
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   let stopped: Promise<void> | null = null;
@@ -174,6 +178,7 @@ export async function startServer(
         stopping.abort();
         hub.close();
         registry.dispose();
+        backlog.current?.dispose();
         await camera.close();
         await server.shutdown();
       })();

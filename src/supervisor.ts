@@ -127,7 +127,9 @@ export class Supervisor {
             return;
           }
           try {
-            await this.#clock.sleep(wait, run.signal);
+            // Never sleep past one watchdog period: the first frame shortens the limit from the
+            // startup grace to the watchdog, so a deadline computed before it may be too late.
+            await this.#clock.sleep(Math.min(wait, t.watchdogMs), run.signal);
           } catch {
             return;
           }

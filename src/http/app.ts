@@ -14,6 +14,7 @@ import type { FrameHub } from "../frame_hub.ts";
 import { jpegToPng } from "../frame_encoder.ts";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "../metrics.ts";
+import type { SocketBacklog } from "../socket_backlog.ts";
 import type { Source } from "../source/source.ts";
 import { type AuthConfig, challenge, isAuthorized } from "./auth.ts";
 import { StreamClient } from "./client_stream.ts";
@@ -47,6 +48,8 @@ export interface AppContext {
   startedAt: number;
   /** Aborts when the server stops: streams end with the closing boundary. */
   stopSignal: AbortSignal;
+  /** Kernel send-queue readings for drain pacing; set once the port is known. */
+  backlog: { current: SocketBacklog | null };
 }
 
 /** A 4xx/5xx JSON error body. */
@@ -75,7 +78,10 @@ function numberParam(url: URL, name: string, min: number, max: number): number |
   if (raw === null) return null;
   const n = Number(raw);
   if (raw.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
-    throw new BadParam(name, `Invalid ${name} "${raw.slice(0, 40)}": expected a number from ${min} to ${max}`);
+    throw new BadParam(
+      name,
+      `Invalid ${name} "${raw.slice(0, 40)}": expected a number from ${min} to ${max}`,
+    );
   }
   return n;
 }
@@ -169,20 +175,25 @@ export function createApp(ctx: AppContext): Hono {
     }
     const mode = wantsAdvanceHeaders(c.req.raw.headers, advance) ? "advance" : "normal";
     const release = ctx.camera.acquire();
-    const remote = (c.env as { remoteAddr?: { hostname: string } } | undefined)?.remoteAddr
-      ?.hostname;
+    const addr = (c.env as { remoteAddr?: Deno.NetAddr } | undefined)?.remoteAddr;
+    const sampler = ctx.backlog.current;
+    const untrack = sampler && addr ? sampler.track() : () => {};
     const client = new StreamClient(ctx.hub, {
       mode,
       maxFps: fps,
       clock: ctx.clock,
       stopSignal: ctx.stopSignal,
-      remote,
+      remote: addr?.hostname,
+      backlog: sampler && addr
+        ? { get: () => sampler.get(addr.port), intervalMs: sampler.intervalMs }
+        : undefined,
       onFrame: (_client, _frame, bytes) => {
         ctx.metrics.framesSent++;
         ctx.metrics.bytesSent += bytes;
       },
       onClose: (cl, reason) => {
         ctx.registry.remove(cl);
+        untrack();
         release();
         ctx.log.debug(`Viewer ${cl.id} left (${reason}); ${ctx.registry.size} connected`);
       },
@@ -270,6 +281,7 @@ export function createApp(ctx: AppContext): Hono {
         fps: round(cl.fps(now)),
         maxFps: cl.maxFps,
         mode: cl.mode,
+        lagging: cl.lagging,
         framesSent: cl.framesSent,
         bytesSent: cl.bytesSent,
         seconds: round((now - cl.connectedAt) / 1000),
@@ -291,7 +303,10 @@ export function createApp(ctx: AppContext): Hono {
     if (action === "stream") return stream(c);
     if (action === "snapshot") return snapshot(c, "jpeg");
     if (action !== null) {
-      throw new BadParam("action", `Invalid action "${action.slice(0, 40)}": expected stream or snapshot`);
+      throw new BadParam(
+        "action",
+        `Invalid action "${action.slice(0, 40)}": expected stream or snapshot`,
+      );
     }
     return c.html(VIEWER_HTML, 200, { ...NO_CACHE_HEADERS });
   });

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Clock, EncodedFrame } from "../frame.ts";
+import type { BacklogSample } from "../socket_backlog.ts";
 import type { FrameHub } from "../frame_hub.ts";
 import { FpsMeter } from "../fps_meter.ts";
 import { closingBytes, openingBytes, partBytes, type PartMode } from "./multipart.ts";
@@ -23,6 +24,12 @@ export interface ClientStreamOptions {
   stopSignal: AbortSignal;
   /** Address of the viewer, for /state and logs. */
   remote?: string;
+  /**
+   * This viewer's kernel send queue (see socket_backlog.ts). When given, a viewer found more
+   * than two frames behind only gets its next frame once its queue has drained: it then sees
+   * fewer, fresh frames instead of an ever older backlog.
+   */
+  backlog?: { get(): BacklogSample | null; intervalMs: number };
   /** Called after each frame handed to the HTTP layer. */
   onFrame?: (client: StreamClient, frame: EncodedFrame, bytes: number) => void;
   /** Called once when the viewer is gone, whatever the reason. */
@@ -65,6 +72,7 @@ export class StreamClient {
   readonly #abort = new AbortController();
   #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
   #closed = false;
+  #lag = false;
   #onClose?: (client: StreamClient, reason: string) => void;
 
   /** Subscribes to `hub` with the given options. */
@@ -86,6 +94,9 @@ export class StreamClient {
 
     let lastSeq = 0;
     let lastSentAt = -Infinity;
+    let lastBytes = 0;
+    let drainedSince = 0;
+    const backlog = options.backlog;
     const mode = this.mode;
     const interval = this.maxFps ? 1000 / this.maxFps : 0;
     const clock = this.#clock;
@@ -110,13 +121,44 @@ export class StreamClient {
             const wait = lastSentAt + interval - clock.now();
             if (wait > 0) await clock.sleep(wait, signal);
           }
-          const frame = await hub.next(lastSeq, signal);
+          let frame = await hub.next(lastSeq, signal);
+          if (backlog && lastBytes > 0) {
+            const s = backlog.get();
+            // Only a reading taken after our last send says how far behind this viewer is.
+            if (s && s.sampledAt > lastSentAt && s.bytes > 2 * lastBytes && !this.#lag) {
+              this.#lag = true;
+              drainedSince = clock.now();
+            }
+            if (this.#lag) {
+              let waited = false;
+              let prev = Infinity;
+              for (;;) {
+                const r = backlog.get();
+                if (!r || (r.sampledAt > lastSentAt && r.bytes <= lastBytes / 4)) break;
+                if (r.bytes < prev) {
+                  // Progress: the send timeout counts from the last time the queue shrank.
+                  prev = r.bytes;
+                  this.pendingSince = clock.now();
+                }
+                waited = true;
+                await clock.sleep(backlog.intervalMs, signal);
+              }
+              this.pendingSince = null;
+              // Send the newest frame, not the one that was current before the wait.
+              if (waited) frame = await hub.next(lastSeq, signal);
+              if (waited) drainedSince = clock.now();
+              else if (clock.now() - drainedSince > 3000) this.#lag = false;
+            }
+          }
           const bytes = partBytes(frame, mode);
           controller.enqueue(bytes);
           const now = clock.now();
           this.pendingSince = now;
           lastSeq = frame.seq;
-          lastSentAt = interval > 0 && now - lastSentAt < 2 * interval ? lastSentAt + interval : now;
+          lastBytes = bytes.byteLength;
+          lastSentAt = interval > 0 && now - lastSentAt < 2 * interval
+            ? lastSentAt + interval
+            : now;
           this.framesSent++;
           this.bytesSent += bytes.byteLength;
           this.#meter.tick(now);
@@ -134,6 +176,11 @@ export class StreamClient {
         this.#finish(`client left${reason ? `: ${String(reason)}` : ""}`);
       },
     }, { highWaterMark: 0 });
+  }
+
+  /** True while this viewer is paced by its drain rate. */
+  get lagging(): boolean {
+    return this.#lag;
   }
 
   /** Frames per second actually delivered to this viewer. */

@@ -107,7 +107,9 @@ export function ffmpegArgs(
     format = "mjpeg";
   } else {
     outputOptions = ["-an", "-c:v", "copy"];
-    format = "mjpeg";
+    // image2pipe writes the packets as they are; the mjpeg muxer refuses an image2 input whose
+    // dimensions it has not probed ("dimensions not set").
+    format = "image2pipe";
   }
   return { input, inputOptions, outputOptions, format };
 }
@@ -215,7 +217,13 @@ async function* jpegFrames(
       hooks.onCorrupt?.();
       continue;
     }
-    yield { kind: "jpeg", width: info.width, height: info.height, data: jpeg, capturedAt: clock.now() };
+    yield {
+      kind: "jpeg",
+      width: info.width,
+      height: info.height,
+      data: jpeg,
+      capturedAt: clock.now(),
+    };
   }
 }
 

@@ -27,7 +27,10 @@ export interface OpenSourceOptions {
   clock: Clock;
   hooks?: CaptureHooks;
   /** Overrides for tests: whether a path exists, whether ffmpeg runs. */
-  probe?: { exists?: (path: string) => Promise<"file" | "dir" | null>; ffmpeg?: () => Promise<boolean> };
+  probe?: {
+    exists?: (path: string) => Promise<"file" | "dir" | null>;
+    ffmpeg?: () => Promise<boolean>;
+  };
 }
 
 async function pathKind(path: string): Promise<"file" | "dir" | null> {
@@ -87,7 +90,11 @@ export async function openSource(options: OpenSourceOptions): Promise<Source> {
       input = "testsrc";
       why = "auto: no camera, ffmpeg test pattern";
     } else {
-      return replaySource(BUNDLED_FIXTURE, "auto: no camera and no ffmpeg, bundled fixture", options);
+      return replaySource(
+        BUNDLED_FIXTURE,
+        "auto: no camera and no ffmpeg, bundled fixture",
+        options,
+      );
     }
   }
   if (input.startsWith("replay:")) {
@@ -184,7 +191,9 @@ function replaySource(path: string | URL, why: string, options: OpenSourceOption
     kind: "replay",
     input: name,
     output: "jpeg",
-    reason: `${why}; recorded JPEGs${options.needsPixels ? " decoded for the overlay" : " passed through"}`,
+    reason: `${why}; recorded JPEGs${
+      options.needsPixels ? " decoded for the overlay" : " passed through"
+    }`,
     pid: null,
     async *frames(signal: AbortSignal) {
       frames ??= await loadRecording(await Deno.readFile(path), name);

@@ -43,9 +43,11 @@ export async function loadRecording(bytes: Uint8Array, name: string): Promise<Re
   let last = 0;
   const stream = ReadableStream.from([bytes]);
   try {
-    for await (const part of readMultipart(stream, boundaryFromContentType(`x; boundary=${boundary}`), {
-      strict: false,
-    })) {
+    for await (
+      const part of readMultipart(stream, boundaryFromContentType(`x; boundary=${boundary}`), {
+        strict: false,
+      })
+    ) {
       const body = trimCrlf(part.body);
       const ts = Number(part.headers.get("x-timestamp"));
       let t = Number.isFinite(ts) && ts > 0 ? ts * 1000 : last + 100;
