@@ -74,6 +74,7 @@ export async function startServer(
     },
   });
   const encodeWithImagescript = needsPixels || source.output === "rgba";
+  // Getters: an http(s) source learns whether it can pass JPEG through only when it connects.
   const encoder = encodeWithImagescript
     ? {
       kind: "imagescript",
@@ -85,8 +86,12 @@ export async function startServer(
       workers: config.workers,
     }
     : {
-      kind: source.reason.includes("passthrough") ? "passthrough" : "ffmpeg",
-      reason: source.reason,
+      get kind() {
+        return source.reason.includes("passthrough") ? "passthrough" : "ffmpeg";
+      },
+      get reason() {
+        return source.reason;
+      },
       workers: 0,
     };
   const offlineImage = config.offlineImage
