@@ -12,7 +12,7 @@ import { EncoderPool } from "./encoder_pool.ts";
 import { FpsMeter } from "./fps_meter.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
-import { offlineJpeg } from "./offline_frame.ts";
+import type { ImageJobs } from "./image_jobs.ts";
 import { overlayText } from "./overlay.ts";
 import type { Source } from "./source/source.ts";
 import { defaultTiming, Supervisor, type SupervisorTiming } from "./supervisor.ts";
@@ -38,6 +38,8 @@ export interface CameraOptions {
   dropSameFrames: boolean;
   /** A JPEG to show while offline instead of the generated frame (`--offline-image`). */
   offlineImage?: Uint8Array | null;
+  /** Renders the offline card off the event loop. */
+  images: ImageJobs;
   /** Overrides the supervisor timing (tests). */
   timing?: Partial<SupervisorTiming>;
 }
@@ -266,12 +268,12 @@ export class Camera {
     this.#stopOffline();
     const ac = new AbortController();
     this.#offline = ac;
-    const { clock, hub, quality, offlineImage } = this.#o;
+    const { clock, hub, quality, offlineImage, images } = this.#o;
     (async () => {
       while (!ac.signal.aborted) {
         const { width, height } = this.#lastSize;
         const jpeg = offlineImage ??
-          await offlineJpeg(width, height, reason, new Date(clock.now()), quality);
+          await images.offline(width, height, reason, clock.now(), quality);
         if (ac.signal.aborted) return;
         hub.publish({ jpeg, width, height, capturedAt: clock.now(), offline: true });
         await clock.sleep(1000, ac.signal);

@@ -1,32 +1,70 @@
 /**
- * The encode worker: receives frames (buffers transferred, not copied), runs `encodeFrame`,
- * and transfers the JPEG back.
+ * The image worker: every imagescript job that would otherwise stall the event loop (and with
+ * it every viewer's stream) runs here: frame overlay + JPEG, PNG snapshots, the offline card.
+ * Buffers travel transferred, not copied.
  *
  * @module
  */
 /// <reference lib="deno.worker" />
-import { encodeFrame, type EncodeJob } from "./frame_encoder.ts";
+import { encodeFrame, type EncodeJob, jpegToPng } from "./frame_encoder.ts";
+import { offlineJpeg } from "./offline_frame.ts";
 
 /** A request to the worker. */
-export interface WorkerRequest {
-  id: number;
-  job: EncodeJob;
-}
+export type WorkerRequest =
+  | { id: number; type: "frame"; job: EncodeJob }
+  | { id: number; type: "png"; jpeg: Uint8Array }
+  | {
+    id: number;
+    type: "offline";
+    width: number;
+    height: number;
+    reason: string;
+    at: number;
+    quality: number;
+  };
 
-/** The worker's answer. */
+/** The worker's answer: `bytes` is a JPEG (frame, offline) or a PNG (png). */
 export type WorkerResponse =
-  | { id: number; ok: true; jpeg: Uint8Array; width: number; height: number; ms: number }
+  | { id: number; ok: true; bytes: Uint8Array; width: number; height: number; ms: number }
   | { id: number; ok: false; error: string };
 
+async function run(
+  req: WorkerRequest,
+): Promise<{ bytes: Uint8Array; width: number; height: number }> {
+  switch (req.type) {
+    case "frame": {
+      const r = await encodeFrame(req.job);
+      return { bytes: r.jpeg, width: r.width, height: r.height };
+    }
+    case "png":
+      return { bytes: await jpegToPng(req.jpeg), width: 0, height: 0 };
+    case "offline":
+      return {
+        bytes: await offlineJpeg(req.width, req.height, req.reason, new Date(req.at), req.quality),
+        width: req.width,
+        height: req.height,
+      };
+  }
+}
+
 self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
-  const { id, job } = event.data;
+  const req = event.data;
   const started = performance.now();
   try {
-    const result = await encodeFrame(job);
-    const msg: WorkerResponse = { id, ok: true, ...result, ms: performance.now() - started };
-    self.postMessage(msg, [result.jpeg.buffer as ArrayBuffer]);
+    const result = await run(req);
+    const msg: WorkerResponse = {
+      id: req.id,
+      ok: true,
+      ...result,
+      ms: performance.now() - started,
+    };
+    self.postMessage(msg, [result.bytes.buffer as ArrayBuffer]);
   } catch (err) {
-    const msg: WorkerResponse = { id, ok: false, error: String((err as Error)?.message ?? err) };
+    const msg: WorkerResponse = {
+      id: req.id,
+      ok: false,
+      error: String((err as Error)?.message ?? err),
+    };
     self.postMessage(msg);
   }
 };

@@ -87,7 +87,7 @@ export class EncoderPool {
         data.byteLength === data.buffer.byteLength
       ? [data.buffer as ArrayBuffer]
       : [];
-    const request: WorkerRequest = { id, job };
+    const request: WorkerRequest = { id, type: "frame", job };
     slot.worker.postMessage(request, transfer);
     return true;
   }
@@ -99,7 +99,7 @@ export class EncoderPool {
     if (msg.ok) {
       entry.outcome = {
         ok: true,
-        result: { jpeg: msg.jpeg, width: msg.width, height: msg.height, ms: msg.ms },
+        result: { jpeg: msg.bytes, width: msg.width, height: msg.height, ms: msg.ms },
       };
     } else {
       entry.outcome = { ok: false };

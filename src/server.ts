@@ -13,6 +13,7 @@ import { systemClock } from "./clock.ts";
 import { FrameHub } from "./frame_hub.ts";
 import { createApp } from "./http/app.ts";
 import { type Logger, silentLogger } from "./logger.ts";
+import { ImageJobs } from "./image_jobs.ts";
 import { Metrics } from "./metrics.ts";
 import { loadOfflineImage } from "./offline_frame.ts";
 import { openSource } from "./source/open_source.ts";
@@ -59,6 +60,11 @@ export async function startServer(
   const clock = deps.clock ?? systemClock;
   const log = deps.log ?? silentLogger;
   const metrics = new Metrics();
+  if (config.overlay && config.encoder === "ffmpeg") {
+    throw new TypeError(
+      "Invalid --encoder ffmpeg with --overlay: the overlay is drawn by imagescript (use --encoder auto)",
+    );
+  }
   const needsPixels = config.overlay !== null || config.encoder === "imagescript";
   const source = deps.source ?? await openSource({
     source: config.source,
@@ -101,7 +107,9 @@ export async function startServer(
     historyMs: config.history * 1000,
     historyMax: Math.ceil(config.history * config.fps) + 2,
   });
+  const images = new ImageJobs();
   const camera = new Camera({
+    images,
     source,
     hub,
     clock,
@@ -148,6 +156,7 @@ export async function startServer(
     startedAt,
     stopSignal: stopping.signal,
     backlog,
+    images,
   });
   const listening = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({
@@ -185,6 +194,7 @@ export async function startServer(
         registry.dispose();
         backlog.current?.dispose();
         await camera.close();
+        images.close();
         await server.shutdown();
       })();
       return stopped;

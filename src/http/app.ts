@@ -11,7 +11,7 @@ import type { Camera } from "../camera.ts";
 import type { ClientRegistry } from "../client_registry.ts";
 import type { Clock, EncodedFrame } from "../frame.ts";
 import type { FrameHub } from "../frame_hub.ts";
-import { jpegToPng } from "../frame_encoder.ts";
+import type { ImageJobs } from "../image_jobs.ts";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "../metrics.ts";
 import type { SocketBacklog } from "../socket_backlog.ts";
@@ -48,6 +48,8 @@ export interface AppContext {
   startedAt: number;
   /** Aborts when the server stops: streams end with the closing boundary. */
   stopSignal: AbortSignal;
+  /** Off-thread imagescript jobs (PNG snapshots). */
+  images: ImageJobs;
   /** Kernel send-queue readings for drain pacing; set once the port is known. */
   backlog: { current: SocketBacklog | null };
 }
@@ -241,7 +243,7 @@ export function createApp(ctx: AppContext): Hono {
     let body: Uint8Array = frame.jpeg;
     if (format === "png") {
       let png = pngCache.get(frame);
-      if (!png) pngCache.set(frame, png = jpegToPng(frame.jpeg));
+      if (!png) pngCache.set(frame, png = ctx.images.png(frame.jpeg));
       body = await png;
     }
     headers["Content-Length"] = String(body.byteLength);

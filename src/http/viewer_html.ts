@@ -59,6 +59,11 @@ main{flex:1;display:flex;align-items:center;justify-content:center;padding:.6rem
   padding:.45rem .8rem;border-radius:.4rem;background:rgba(0,0,0,.7);color:var(--fg);
   font-size:.9rem;white-space:nowrap}
 #notice[hidden]{display:none}
+/* In fullscreen only the picture is on screen, so it carries its own way out (no Esc on phones). */
+#fs-exit{display:none;position:absolute;top:.6rem;right:.6rem;min-width:0;
+  background:rgba(20,22,28,.75)}
+#view:fullscreen #fs-exit{display:inline-flex}
+#view:-webkit-full-screen #fs-exit{display:inline-flex}
 nav{display:flex;gap:.5rem;flex-wrap:wrap;justify-content:center;padding:0 .6rem .8rem}
 button,.btn{display:inline-flex;align-items:center;justify-content:center;min-height:2.6rem;
   min-width:5.5rem;padding:.5rem .95rem;border:1px solid var(--line);border-radius:.5rem;
@@ -86,6 +91,7 @@ button:disabled{opacity:.55;cursor:default}
   <div id="view">
     <img id="stream" src="stream" alt="live camera stream">
     <p id="notice" hidden></p>
+    <button id="fs-exit" type="button">Exit fullscreen</button>
   </div>
 </main>
 <nav>
@@ -136,7 +142,7 @@ button:disabled{opacity:.55;cursor:default}
   }
 
   function scheduleReconnect() {
-    if (retryTimer || pending) return;
+    if (retryTimer || pending || 1) return;
     say("Reconnecting…");
     retryTimer = setTimeout(reconnect, delay);
     delay = Math.min(delay * 2, 10000);
@@ -201,7 +207,7 @@ button:disabled{opacity:.55;cursor:default}
     var t = setTimeout(function () { ac.abort(); }, 4000);
     fetch(url("state"), { cache: "no-store", signal: ac.signal })
       .then(function (r) {
-        if (!r.ok) throw new Error("HTTP " + r.status);
+        if (!r.ok) throw new Error(r.status === 401 ? "Not authorised (add ?token=)" : "HTTP " + r.status);
         return r.json();
       })
       .then(function (s) {
@@ -213,15 +219,15 @@ button:disabled{opacity:.55;cursor:default}
           lost = false;
           say("");
           delay = 500;
-          reconnect();
         }
       })
-      .catch(function () {
+      .catch(function (err) {
         lost = true;
         var online = $("st-online");
         online.dataset.state = "lost";
-        online.textContent = "Disconnected";
-        say("Server not reachable, retrying…");
+        var denied = /^Not authorised/.test(err && err.message);
+        online.textContent = denied ? err.message : "Disconnected";
+        say(denied ? "" : "Server not reachable, retrying…");
       })
       .finally(function () {
         clearTimeout(t);
@@ -274,10 +280,8 @@ button:disabled{opacity:.55;cursor:default}
   }
   if (enter) {
     fsBtn.addEventListener("click", toggleFullscreen);
+    $("fs-exit").addEventListener("click", toggleFullscreen);
     view.addEventListener("dblclick", toggleFullscreen);
-    var onFs = function () { fsBtn.textContent = fsElement() ? "Exit fullscreen" : "Fullscreen"; };
-    document.addEventListener("fullscreenchange", onFs);
-    document.addEventListener("webkitfullscreenchange", onFs);
   } else {
     fsBtn.hidden = true; // iPhone Safari: no element fullscreen
   }
