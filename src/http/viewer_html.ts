@@ -142,7 +142,7 @@ button:disabled{opacity:.55;cursor:default}
   }
 
   function scheduleReconnect() {
-    if (retryTimer || pending || 1) return;
+    if (retryTimer || pending) return;
     say("Reconnecting…");
     retryTimer = setTimeout(reconnect, delay);
     delay = Math.min(delay * 2, 10000);
@@ -219,6 +219,7 @@ button:disabled{opacity:.55;cursor:default}
           lost = false;
           say("");
           delay = 500;
+          reconnect();
         }
       })
       .catch(function (err) {
@@ -227,6 +228,9 @@ button:disabled{opacity:.55;cursor:default}
         online.dataset.state = "lost";
         var denied = /^Not authorised/.test(err && err.message);
         online.textContent = denied ? err.message : "Disconnected";
+        // Figures from a server that is not answering would be stale: blank them.
+        $("st-fps").textContent = "–";
+        $("st-clients").textContent = "– viewers";
         say(denied ? "" : "Server not reachable, retrying…");
       })
       .finally(function () {
