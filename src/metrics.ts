@@ -83,11 +83,10 @@ export class Metrics {
         `tuchuan_frames_dropped_total{reason="${r}"} ${this.dropped[r]}`
       ),
     );
-    let cumulative = 0;
-    const bucketLines = ENCODE_BUCKETS.map((b, i) => {
-      cumulative = this.#buckets[i];
-      return `tuchuan_encode_seconds_bucket{le="${b}"} ${cumulative}`;
-    });
+    // Each bucket already counts every observation at or below its bound (see observeEncode).
+    const bucketLines = ENCODE_BUCKETS.map((b, i) =>
+      `tuchuan_encode_seconds_bucket{le="${b}"} ${this.#buckets[i]}`
+    );
     metric("tuchuan_encode_seconds", "histogram", "Time to overlay and encode one frame.", [
       ...bucketLines,
       `tuchuan_encode_seconds_bucket{le="+Inf"} ${this.#encodeCount}`,
