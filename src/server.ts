@@ -174,7 +174,11 @@ export async function startServer(
     },
   }, (req, info) => app.fetch(req, { remoteAddr: info.remoteAddr }));
   const addr = await listening.promise;
-  backlog.current = new SocketBacklog({ localPort: addr.port, now: () => clock.now() });
+  backlog.current = new SocketBacklog({
+    localPort: addr.port,
+    ipv6: addr.hostname.includes(":"),
+    now: () => clock.now(),
+  });
   camera.start();
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   let stopped: Promise<void> | null = null;

@@ -24,7 +24,7 @@ Deno.test("SocketBacklog samples only while someone is tracked, and says null be
   const sampled = Promise.withResolvers<void>();
   const backlog = new SocketBacklog({
     localPort: 0x46ab,
-    intervalMs: 5,
+    fastMs: 5,
     now: () => 1000 + reads,
     read: () => {
       reads++;
@@ -33,11 +33,11 @@ Deno.test("SocketBacklog samples only while someone is tracked, and says null be
     },
   });
   assert.equal(backlog.get(0xbfec), null);
-  const untrack = backlog.track();
+  const handle = backlog.track();
   await sampled.promise;
   await new Promise((r) => setTimeout(r, 0));
   assert.equal(backlog.get(0xbfec)?.bytes, 0x1334dc);
-  untrack();
+  handle.release();
   const after = reads;
   // With nobody tracked there is no timer: the sanitizer would fail this test if one leaked.
   assert.equal(reads, after);
@@ -48,17 +48,49 @@ Deno.test("SocketBacklog turns itself off where /proc cannot be read", async () 
   const failed = Promise.withResolvers<void>();
   const backlog = new SocketBacklog({
     localPort: 1,
-    intervalMs: 5,
+    fastMs: 5,
     now: () => 0,
     read: () => {
       failed.resolve();
       return Promise.reject(new Error("no /proc"));
     },
   });
-  const untrack = backlog.track();
+  const handle = backlog.track();
   await failed.promise;
   await new Promise((r) => setTimeout(r, 0));
   assert.equal(backlog.available, false);
   assert.equal(backlog.get(1), null);
-  untrack();
+  handle.release();
+});
+
+Deno.test("SocketBacklog samples fast for a new or lagging viewer and slowly otherwise", async () => {
+  let now = 0;
+  const reads: number[] = [];
+  let wake = Promise.withResolvers<void>();
+  const backlog = new SocketBacklog({
+    localPort: 0x46ab,
+    fastMs: 1,
+    slowMs: 60_000,
+    probationMs: 100,
+    now: () => now,
+    read: () => {
+      reads.push(now);
+      wake.resolve();
+      return Promise.resolve(TABLE);
+    },
+  });
+  const handle = backlog.track();
+  await wake.promise;
+  // Past probation and not lagging: the next reading is a minute away, so none comes now.
+  now = 1000;
+  wake = Promise.withResolvers<void>();
+  const count = reads.length;
+  await new Promise((r) => setTimeout(r, 20));
+  assert.ok(reads.length <= count + 1, "sampling went on at the fast rate after probation");
+  // Lagging: readings come at the fast rate again.
+  handle.setLagging(true);
+  await wake.promise;
+  assert.ok(reads.length > count);
+  handle.release();
+  backlog.dispose();
 });

@@ -179,7 +179,7 @@ export function createApp(ctx: AppContext): Hono {
     const release = ctx.camera.acquire();
     const addr = (c.env as { remoteAddr?: Deno.NetAddr } | undefined)?.remoteAddr;
     const sampler = ctx.backlog.current;
-    const untrack = sampler && addr ? sampler.track() : () => {};
+    const tracked = sampler && addr ? sampler.track() : null;
     const client = new StreamClient(ctx.hub, {
       mode,
       maxFps: fps,
@@ -187,7 +187,11 @@ export function createApp(ctx: AppContext): Hono {
       stopSignal: ctx.stopSignal,
       remote: addr?.hostname,
       backlog: sampler && addr
-        ? { get: () => sampler.get(addr.port), intervalMs: sampler.intervalMs }
+        ? {
+          get: () => sampler.get(addr.port),
+          intervalMs: sampler.intervalMs,
+          setLagging: (lagging: boolean) => tracked?.setLagging(lagging),
+        }
         : undefined,
       onFrame: (_client, _frame, bytes) => {
         ctx.metrics.framesSent++;
@@ -195,7 +199,7 @@ export function createApp(ctx: AppContext): Hono {
       },
       onClose: (cl, reason) => {
         ctx.registry.remove(cl);
-        untrack();
+        tracked?.release();
         release();
         ctx.log.debug(`Viewer ${cl.id} left (${reason}); ${ctx.registry.size} connected`);
       },

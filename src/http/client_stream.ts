@@ -29,7 +29,11 @@ export interface ClientStreamOptions {
    * than two frames behind only gets its next frame once its queue has drained: it then sees
    * fewer, fresh frames instead of an ever older backlog.
    */
-  backlog?: { get(): BacklogSample | null; intervalMs: number };
+  backlog?: {
+    get(): BacklogSample | null;
+    intervalMs: number;
+    setLagging?: (lagging: boolean) => void;
+  };
   /** Called after each frame handed to the HTTP layer. */
   onFrame?: (client: StreamClient, frame: EncodedFrame, bytes: number) => void;
   /** Called once when the viewer is gone, whatever the reason. */
@@ -127,6 +131,7 @@ export class StreamClient {
             // Only a reading taken after our last send says how far behind this viewer is.
             if (s && s.sampledAt > lastSentAt && s.bytes > 2 * lastBytes && !this.#lag) {
               this.#lag = true;
+              backlog.setLagging?.(true);
               drainedSince = clock.now();
             }
             if (this.#lag) {
@@ -147,7 +152,10 @@ export class StreamClient {
               // Send the newest frame, not the one that was current before the wait.
               if (waited) frame = await hub.next(lastSeq, signal);
               if (waited) drainedSince = clock.now();
-              else if (clock.now() - drainedSince > 3000) this.#lag = false;
+              else if (clock.now() - drainedSince > 3000) {
+                this.#lag = false;
+                backlog.setLagging?.(false);
+              }
             }
           }
           const bytes = partBytes(frame, mode);

@@ -1,0 +1,130 @@
+/**
+ * `clients1`, `clients50`, `clients200`: N viewers of the 640x480 stream at 30 fps. Does every
+ * viewer get every frame, what does fan-out cost in CPU per frame delivered, how late do frames
+ * arrive, and how much memory does the server hold?
+ *
+ * @module
+ */
+import { replaySpec, withServer } from "../launch.ts";
+import { measureWindow, type WindowMeasurement } from "../load_window.ts";
+import {
+  type BenchConfig,
+  failureWarnings,
+  num,
+  perServer,
+  rowsFor,
+  type Scenario,
+  type ScenarioResult,
+} from "../scenario.ts";
+import { loadWarnings } from "./warnings.ts";
+
+const WARMUP_MS = { full: 1500, quick: 300 };
+const DURATION_MS = { full: 10_000, quick: 1500 };
+
+/** The scenario with `count` concurrent clients. */
+export function clientsScenario(count: number): Scenario {
+  const name = `clients${count}`;
+  const title = `${count} concurrent client${count === 1 ? "" : "s"}, 640x480 @ 30 fps replay`;
+  return {
+    name,
+    title,
+    estimateSeconds: (quick) => quick ? 8 : 30,
+    async run(cfg: BenchConfig): Promise<ScenarioResult> {
+      const t0 = performance.now();
+      const mode = cfg.quick ? "quick" : "full";
+      const outcomes = await perServer(cfg, async (kind) => {
+        const run = await withServer(cfg, replaySpec(cfg, kind), (server) =>
+          measureWindow(server, {
+            clients: count,
+            warmupMs: WARMUP_MS[mode],
+            durationMs: DURATION_MS[mode],
+          }));
+        const m: WindowMeasurement = run.value;
+        cfg.log(
+          `  ${kind}: ${m.load.totalFrames} frames, fps p50 ${m.load.fps.p50.toFixed(1)}, ` +
+            `cpu ${m.serverCpuSeconds.toFixed(2)} s`,
+        );
+        return m;
+      });
+      const rows = rowsFor<WindowMeasurement>(outcomes, [
+        { metric: "clients connected", get: (m) => `${m.load.connected}/${m.load.clients}` },
+        {
+          metric: "per-client fps min",
+          better: "higher",
+          digits: 1,
+          headline: count > 1,
+          get: (m) => num(m.load.fps.min),
+        },
+        {
+          metric: "per-client fps p50",
+          better: "higher",
+          digits: 1,
+          headline: count === 1,
+          get: (m) => num(m.load.fps.p50),
+        },
+        {
+          metric: "total frames delivered",
+          better: "higher",
+          digits: 0,
+          get: (m) => m.load.totalFrames,
+        },
+        {
+          metric: "throughput",
+          unit: "MB/s",
+          better: "higher",
+          get: (m) => m.load.totalBytes / 1e6 / m.load.windowSeconds,
+        },
+        { metric: "bad parts", better: "lower", digits: 0, get: (m) => m.load.badParts },
+        { metric: "server CPU", unit: "s", better: "lower", get: (m) => m.serverCpuSeconds },
+        {
+          metric: "  of which child processes",
+          unit: "s",
+          get: (m) => m.childCpuSeconds,
+        },
+        {
+          metric: "server CPU per 1000 frames",
+          unit: "s",
+          better: "lower",
+          digits: 3,
+          headline: true,
+          get: (m) => num(m.cpuPer1000Frames),
+        },
+        ...(["p50", "p95", "p99"] as const).map((p) => ({
+          metric: `latency ${p}`,
+          unit: "ms",
+          better: "lower" as const,
+          digits: 1,
+          headline: p === "p50",
+          get: (m: WindowMeasurement) => num(m.load.latencyMs[p]),
+        })),
+        { metric: "peak RSS", unit: "MB", better: "lower", digits: 1, get: (m) => m.peakRssMb },
+        {
+          metric: "bench client CPU",
+          unit: "% core",
+          digits: 0,
+          get: (m) => m.benchCpuShare * 100,
+        },
+      ]);
+      return {
+        name,
+        title,
+        columns: outcomes.map((o) => o.kind),
+        compare: true,
+        rows,
+        notes: [
+          `window ${DURATION_MS[mode] / 1000} s after ${WARMUP_MS[mode] / 1000} s warm-up; ` +
+          "fps = complete JPEG parts per client per second inside the window.",
+          "latency = arrival wall time - X-Timestamp (capture time); the seed sends no timestamp.",
+          "CPU and RSS are the server's whole process tree (tuchuan includes its ffmpeg, shown " +
+          "as child processes).",
+        ],
+        warnings: [
+          ...failureWarnings(outcomes),
+          ...outcomes.flatMap((o) => (o.value ? loadWarnings(o.kind, o.value) : [])),
+        ],
+        seconds: (performance.now() - t0) / 1000,
+        raw: Object.fromEntries(outcomes.map((o) => [o.kind, o.value ?? { error: o.error }])),
+      };
+    },
+  };
+}
