@@ -299,6 +299,7 @@ export function createApp(ctx: AppContext): Hono {
         dropped: { ...ctx.metrics.dropped },
       },
       restarts: ctx.metrics.restarts,
+      memory: memory(),
     };
   };
 
@@ -350,6 +351,16 @@ export function createApp(ctx: AppContext): Hono {
     return c.json({ paused: false }, 200, { ...NO_CACHE_HEADERS });
   });
   return app;
+}
+
+/** Process memory in MB, for /state. */
+function memory(): { rssMB: number; heapMB: number; externalMB: number } {
+  const m = Deno.memoryUsage();
+  return {
+    rssMB: round(m.rss / 1048576),
+    heapMB: round(m.heapUsed / 1048576),
+    externalMB: round(m.external / 1048576),
+  };
 }
 
 function round(n: number): number {
