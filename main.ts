@@ -8,6 +8,7 @@ import { parseCommand } from "./src/config.ts";
 import { createLogger } from "./src/logger.ts";
 import { record } from "./src/record.ts";
 import { startServer } from "./src/server.ts";
+import { redactUrls } from "./src/source/source.ts";
 
 /** Local and network URLs to open, from `Deno.networkInterfaces()` (not `ifconfig`). */
 function listenUrls(host: string, port: number): { local: string[]; network: string[] } {
@@ -87,7 +88,7 @@ async function main(): Promise<number> {
       ? ["  Network: use --host 0.0.0.0 to open it to your LAN"]
       : []),
     `  Stream:  ${urls.local[0] ?? urls.network[0]}stream`,
-    `  Source:  ${server.source.kind} ${server.source.input.replace(/\/\/[^/@]*@/, "//***@")}`,
+    `  Source:  ${server.source.kind} ${redactUrls(server.source.input)}`,
     `  Size:    ${config.width}x${config.height} @ ${config.fps} fps, quality ${config.quality}`,
     `  Encoder: ${server.encoder.kind} (${server.encoder.reason})`,
   ];

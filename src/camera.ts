@@ -14,7 +14,7 @@ import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
 import type { ImageJobs } from "./image_jobs.ts";
 import { overlayText } from "./overlay.ts";
-import type { Source } from "./source/source.ts";
+import { redactUrls, type Source } from "./source/source.ts";
 import { defaultTiming, Supervisor, type SupervisorTiming } from "./supervisor.ts";
 
 /** How the camera runs. */
@@ -68,7 +68,9 @@ export class Camera {
       onFrame: (frame) => this.#onFrame(frame),
       onOnline: () => {
         this.#stopOffline();
-        options.log.info(`Source online: ${options.source.kind} ${options.source.input}`);
+        options.log.info(
+          `Source online: ${options.source.kind} ${redactUrls(options.source.input)}`,
+        );
       },
       onOffline: (reason) => {
         options.log.warn(`Source offline: ${reason}`);
@@ -198,7 +200,9 @@ export class Camera {
         },
       });
     }
-    this.#o.log.info(`Capture starting: ${this.#o.source.kind} ${this.#o.source.input}`);
+    this.#o.log.info(
+      `Capture starting: ${this.#o.source.kind} ${redactUrls(this.#o.source.input)}`,
+    );
     this.#supervisor.start();
   }
 

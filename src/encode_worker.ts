@@ -5,7 +5,6 @@
  *
  * @module
  */
-/// <reference lib="deno.worker" />
 import { encodeFrame, type EncodeJob, jpegToPng } from "./frame_encoder.ts";
 import { offlineJpeg } from "./offline_frame.ts";
 
@@ -47,7 +46,16 @@ async function run(
   }
 }
 
-self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
+/**
+ * The worker's global scope, typed by hand: a `/// <reference lib="deno.worker" />` here would
+ * leak worker globals into every file type-checked together with this one.
+ */
+const scope = globalThis as unknown as {
+  onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null;
+  postMessage(message: WorkerResponse, transfer?: Transferable[]): void;
+};
+
+scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   const req = event.data;
   const started = performance.now();
   try {
@@ -58,13 +66,13 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
       ...result,
       ms: performance.now() - started,
     };
-    self.postMessage(msg, [result.bytes.buffer as ArrayBuffer]);
+    scope.postMessage(msg, [result.bytes.buffer as ArrayBuffer]);
   } catch (err) {
     const msg: WorkerResponse = {
       id: req.id,
       ok: false,
       error: String((err as Error)?.message ?? err),
     };
-    self.postMessage(msg);
+    scope.postMessage(msg);
   }
 };

@@ -11,8 +11,6 @@
  *
  * @module
  */
-// The page-side callbacks given to page.evaluate() run in the browser and use DOM types.
-/// <reference lib="dom" />
 import assert from "node:assert/strict";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { Image } from "imagescript";
@@ -20,6 +18,33 @@ import { type RunningServer, startServer } from "../src/server.ts";
 import type { Config } from "../src/config.ts";
 import type { JpegFrame } from "../src/frame.ts";
 import type { Source } from "../src/source/source.ts";
+
+// The callbacks given to page.evaluate() run in Chromium. Rather than loading the DOM lib (its
+// stream types clash with Deno's when every test is type-checked together), declare the little
+// of the DOM they use.
+interface HTMLImageElement {
+  naturalWidth: number;
+  width: number;
+  src: string;
+}
+interface Context2d {
+  drawImage(img: HTMLImageElement, x: number, y: number, w: number, h: number): void;
+  getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+}
+interface Canvas {
+  width: number;
+  height: number;
+  getContext(kind: "2d", options?: { willReadFrequently?: boolean }): Context2d | null;
+}
+declare const document: {
+  getElementById(id: string): unknown;
+  createElement(tag: "canvas"): Canvas;
+  createElement(tag: "img"): HTMLImageElement;
+  body: { append(node: unknown): void };
+  fullscreenElement: { id: string } | null;
+};
+declare function requestAnimationFrame(callback: () => void): number;
+declare const window: unknown;
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [

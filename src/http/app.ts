@@ -15,7 +15,7 @@ import type { ImageJobs } from "../image_jobs.ts";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "../metrics.ts";
 import type { SocketBacklog } from "../socket_backlog.ts";
-import type { Source } from "../source/source.ts";
+import { redactUrls, type Source } from "../source/source.ts";
 import { type AuthConfig, challenge, isAuthorized } from "./auth.ts";
 import { StreamClient } from "./client_stream.ts";
 import { formatTimestamp, wantsAdvanceHeaders } from "./multipart.ts";
@@ -94,11 +94,6 @@ function flagParam(url: URL, name: string): boolean | null {
   if (raw === "1" || raw === "true") return true;
   if (raw === "0" || raw === "false") return false;
   throw new BadParam(name, `Invalid ${name} "${raw.slice(0, 40)}": expected 1 or 0`);
-}
-
-/** Strips credentials from a source URL before it is shown anywhere. */
-export function redactInput(input: string): string {
-  return input.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1***@");
 }
 
 const ROUTES: Record<string, string[]> = {
@@ -264,7 +259,7 @@ export function createApp(ctx: AppContext): Hono {
       uptime: (now - ctx.startedAt) / 1000,
       source: {
         kind: ctx.source.kind,
-        input: redactInput(ctx.source.input),
+        input: redactUrls(ctx.source.input),
         online: ctx.camera.online,
         reason: ctx.camera.reason,
         running: ctx.camera.running,

@@ -11,7 +11,7 @@ import ffmpeg from "fluent-ffmpeg";
 import type { Clock, SourceFrame } from "../frame.ts";
 import { jpegInfo } from "../jpeg_info.ts";
 import { JpegSplitter } from "./jpeg_splitter.ts";
-import { SourceError, type SourceKind } from "./source.ts";
+import { redactUrls, SourceError, type SourceKind } from "./source.ts";
 
 /** What ffmpeg should read and produce. */
 export interface FfmpegSpec {
@@ -175,7 +175,7 @@ export async function* ffmpegFrames(
   if (signal.aborted) return;
   if (failure) {
     const reason = stderr.at(-1) ?? (failure as Error).message;
-    throw new SourceError(`ffmpeg failed: ${reason}`, { cause: failure });
+    throw new SourceError(`ffmpeg failed: ${redactUrls(reason)}`, { cause: failure });
   }
 }
 

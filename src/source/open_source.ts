@@ -61,7 +61,18 @@ async function httpIsMjpeg(url: string): Promise<boolean> {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), 3000);
   try {
-    const res = await fetch(url, { signal: ac.signal });
+    // fetch() refuses URLs with credentials; a camera at http://user:pass@cam/ gets them as
+    // a basic-auth header instead, as ffmpeg sends them.
+    const target = new URL(url);
+    const headers = new Headers();
+    if (target.username || target.password) {
+      const user = decodeURIComponent(target.username);
+      const pass = decodeURIComponent(target.password);
+      headers.set("Authorization", `Basic ${btoa(`${user}:${pass}`)}`);
+      target.username = "";
+      target.password = "";
+    }
+    const res = await fetch(target, { signal: ac.signal, headers });
     const type = res.headers.get("content-type") ?? "";
     await res.body?.cancel();
     return /multipart\/x-mixed-replace|image\/jpeg/i.test(type);

@@ -35,3 +35,11 @@ export class SourceError extends Error {
     this.name = "SourceError";
   }
 }
+
+/**
+ * Hides the credentials of every URL in `text` (`rtsp://user:pw@cam/` -> `rtsp://***@cam/`):
+ * ffmpeg repeats the input URL in its errors, which reach /state, the log and the NO SIGNAL card.
+ */
+export function redactUrls(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, "$1***@");
+}
