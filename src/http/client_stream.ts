@@ -171,13 +171,10 @@ export class StreamClient {
           this.bytesSent += bytes.byteLength;
           this.#meter.tick(now);
           options.onFrame?.(this, frame, bytes.byteLength);
-        } catch (err) {
-          if (this.#closed) return;
-          if (err instanceof ClientClosedError && err.message === "Server stopping") {
-            return endWithBoundary(controller);
-          }
-          // The hub closed or the viewer was cut off: end without pretending all is well.
-          endWithBoundary(controller);
+        } catch {
+          // The server is stopping (or its hub closed): end with the closing boundary, unless
+          // the viewer is already gone.
+          if (!this.#closed) endWithBoundary(controller);
         }
       },
       cancel: (reason) => {
