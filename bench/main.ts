@@ -31,6 +31,9 @@ export const SCENARIOS: readonly Scenario[] = [
   encodeScenario,
 ];
 
+/** V8 flags tuchuan runs with in production (`make run`, `make binary`). */
+const V8_FLAGS = "--max-semi-space-size=2";
+
 /** Hard limit on a whole run; past it everything is killed (a hung server must not hang CI). */
 const DEADLINE_S = { full: 540, quick: 150 };
 
@@ -169,7 +172,8 @@ async function main(): Promise<number> {
     python,
     tuchuanCommand: opts.tuchuanBin
       ? [opts.tuchuanBin]
-      : [Deno.execPath(), "run", "-A", `${repoRoot}/main.ts`],
+      // The same V8 flags as `make run` and the compiled binary (see the Makefile).
+      : [Deno.execPath(), "run", "-A", `--v8-flags=${V8_FLAGS}`, `${repoRoot}/main.ts`],
     servers: opts.servers,
     fps: 30,
     log,

@@ -46,7 +46,15 @@ async function build(): Promise<{ bin: string; dir: string | null } | { error: s
   const dir = await Deno.makeTempDir({ prefix: "tuchuan_binary_" });
   const bin = `${dir}/tuchuan`;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["compile", "-A", ...COMPILE_INCLUDES, "--output", bin, "main.ts"],
+    args: [
+      "compile",
+      "-A",
+      "--v8-flags=--max-semi-space-size=2",
+      ...COMPILE_INCLUDES,
+      "--output",
+      bin,
+      "main.ts",
+    ],
     cwd: ROOT,
     env: { NO_COLOR: "1" },
     stdin: "null",
