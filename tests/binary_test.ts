@@ -14,6 +14,7 @@
 import assert from "node:assert/strict";
 import { jpegInfo } from "../src/jpeg_info.ts";
 import { readMultipart } from "../src/multipart_parser.ts";
+import { killAfter } from "./test_utils.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 /** The flags of the Makefile's `binary` target. */
@@ -61,20 +62,14 @@ async function build(): Promise<{ bin: string; dir: string | null } | { error: s
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }, BUILD_TIMEOUT_MS);
-  const out = await child.output().finally(() => clearTimeout(timer));
+  const killer = killAfter(child, BUILD_TIMEOUT_MS);
+  const out = await child.output().finally(() => killer.cancel());
   if (out.success) return { bin, dir };
   await Deno.remove(dir, { recursive: true });
   const log = plain(new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout));
-  if (timedOut) return { error: `deno compile did not finish within ${BUILD_TIMEOUT_MS / 1000} s` };
+  if (killer.timedOut()) {
+    return { error: `deno compile did not finish within ${BUILD_TIMEOUT_MS / 1000} s` };
+  }
   // The "error:" line says what failed; the last "N: ..." cause line says why (e.g. dns error).
   const lines = log.split("\n").map((l) => l.trim()).filter(Boolean);
   const error = lines.find((l) => l.startsWith("error:")) ?? lines.at(-1) ?? "(no output)";
@@ -132,13 +127,7 @@ async function launch(args: string[], env: Record<string, string> = {}): Promise
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }, RUN_TIMEOUT_MS);
+  const killer = killAfter(child, RUN_TIMEOUT_MS);
   let text = "";
   const found = Promise.withResolvers<string>();
   const drain = async (stream: ReadableStream<Uint8Array>) => {
@@ -150,7 +139,7 @@ async function launch(args: string[], env: Record<string, string> = {}): Promise
   };
   const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
   const done = child.status.then(async (status) => {
-    clearTimeout(timer);
+    killer.cancel();
     await drained;
     found.reject(new Error(`tuchuan exited (${status.code}) before its banner:\n${text}`));
     return status;

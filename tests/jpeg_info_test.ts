@@ -1,23 +1,6 @@
 import assert from "node:assert/strict";
-import { Image } from "imagescript";
 import { jpegInfo } from "../src/jpeg_info.ts";
-
-async function makeJpeg(width: number, height: number, color = 0x3366ccff): Promise<Uint8Array> {
-  const image = new Image(width, height);
-  image.fill(color);
-  return await image.encodeJPEG(70);
-}
-
-function concat(...parts: (Uint8Array | number[])[]): Uint8Array {
-  const arrays = parts.map((p) => p instanceof Uint8Array ? p : new Uint8Array(p));
-  const out = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0));
-  let offset = 0;
-  for (const a of arrays) {
-    out.set(a, offset);
-    offset += a.length;
-  }
-  return out;
-}
+import { concat, makeJpeg } from "./test_utils.ts";
 
 /** Index of the first marker `code` in the header part of `jpeg` (its 0xFF byte). */
 function markerIndex(jpeg: Uint8Array, code: number): number {

@@ -1,25 +1,10 @@
 import assert from "node:assert/strict";
-import { Image } from "imagescript";
 import { JpegSplitter, type JpegSplitterOptions } from "../src/source/jpeg_splitter.ts";
+import { concat, makeJpeg as solidJpeg } from "./test_utils.ts";
 
-async function makeJpeg(width: number, height: number, color: number): Promise<Uint8Array> {
-  const image = new Image(width, height);
-  image.fill(color);
-  // A gradient so the entropy data is not trivially short.
-  for (let x = 1; x <= width; x++) image.setPixelAt(x, 1, 0xff000000 + x * 8);
-  return await image.encodeJPEG(70);
-}
-
-function concat(...parts: (Uint8Array | number[])[]): Uint8Array {
-  const arrays = parts.map((p) => p instanceof Uint8Array ? p : new Uint8Array(p));
-  const out = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0));
-  let offset = 0;
-  for (const a of arrays) {
-    out.set(a, offset);
-    offset += a.length;
-  }
-  return out;
-}
+/** A gradient row keeps the entropy data from being trivially short. */
+const makeJpeg = (width: number, height: number, color: number) =>
+  solidJpeg(width, height, color, { gradient: true });
 
 /** Inserts an EXIF-like APP1 segment holding a thumbnail's SOI and EOI right after the SOI. */
 function withExif(jpeg: Uint8Array): Uint8Array {

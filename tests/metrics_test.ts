@@ -11,6 +11,7 @@ import { type MultipartPart, readMultipart } from "../src/multipart_parser.ts";
 import { type RunningServer, startServer } from "../src/server.ts";
 import { loadRecording, replayFrames } from "../src/source/replay.ts";
 import type { Source } from "../src/source/source.ts";
+import { killAfter } from "./test_utils.ts";
 
 const FIXTURE = new URL("../fixtures/testcard.mjpeg", import.meta.url).pathname;
 const DAMAGED = new URL("../fixtures/damaged.mjpeg", import.meta.url).pathname;
@@ -58,13 +59,7 @@ async function promtool(text: string): Promise<{ code: number; output: string }>
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }, 20_000);
+  const killer = killAfter(child, 20_000);
   try {
     const writer = child.stdin.getWriter();
     await writer.write(new TextEncoder().encode(text));
@@ -73,7 +68,7 @@ async function promtool(text: string): Promise<{ code: number; output: string }>
     const dec = new TextDecoder();
     return { code: out.code, output: dec.decode(out.stdout) + dec.decode(out.stderr) };
   } finally {
-    clearTimeout(timer);
+    killer.cancel();
   }
 }
 

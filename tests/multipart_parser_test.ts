@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { Image } from "imagescript";
 import {
   boundaryFromContentType,
   MultipartParseError,
@@ -7,26 +6,13 @@ import {
   readMultipart,
   type ReadMultipartOptions,
 } from "../src/multipart_parser.ts";
+import { concat, makeJpeg } from "./test_utils.ts";
 
 const B = "tuchuanframe";
 const encoder = new TextEncoder();
 
-async function makeJpeg(width: number, height: number, color: number): Promise<Uint8Array> {
-  const image = new Image(width, height);
-  image.fill(color);
-  return await image.encodeJPEG(70);
-}
-
-function bytes(...parts: (Uint8Array | string)[]): Uint8Array {
-  const arrays = parts.map((p) => typeof p === "string" ? encoder.encode(p) : p);
-  const out = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0));
-  let offset = 0;
-  for (const a of arrays) {
-    out.set(a, offset);
-    offset += a.length;
-  }
-  return out;
-}
+/** Joins bytes and strings. */
+const bytes = (...parts: (Uint8Array | string)[]): Uint8Array => concat(...parts);
 
 function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
   let i = 0;

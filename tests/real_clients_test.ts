@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import type { Config } from "../src/config.ts";
 import { startServer } from "../src/server.ts";
+import { killAfter } from "./test_utils.ts";
 
 const FIXTURE = new URL("../fixtures/testcard.mjpeg", import.meta.url).pathname;
 /** Upper bound for one external client; it is killed past this, never waited on forever. */
@@ -54,15 +55,7 @@ async function runTool(cmd: string, args: string[]): Promise<ToolResult> {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }, TOOL_TIMEOUT_MS);
+  const killer = killAfter(child, TOOL_TIMEOUT_MS);
   try {
     const out = await child.output();
     const dec = new TextDecoder();
@@ -70,10 +63,10 @@ async function runTool(cmd: string, args: string[]): Promise<ToolResult> {
       code: out.code,
       stdout: dec.decode(out.stdout),
       stderr: dec.decode(out.stderr),
-      timedOut,
+      timedOut: killer.timedOut(),
     };
   } finally {
-    clearTimeout(timer);
+    killer.cancel();
     try {
       child.kill("SIGKILL");
     } catch {

@@ -13,7 +13,7 @@ import { readMultipart } from "../src/multipart_parser.ts";
 import { record } from "../src/record.ts";
 import { loadRecording, type RecordedFrame, replayFrames } from "../src/source/replay.ts";
 import type { Source } from "../src/source/source.ts";
-import { FakeClock } from "./test_utils.ts";
+import { FakeClock, killAfter } from "./test_utils.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const FIXTURE = new URL("../fixtures/testcard.mjpeg", import.meta.url);
@@ -142,13 +142,7 @@ Deno.test({
         stdout: "piped",
         stderr: "piped",
       }).spawn();
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // Already gone.
-        }
-      }, 60_000);
+      const killer = killAfter(child, 60_000);
       try {
         const r = await child.output();
         const stderr = new TextDecoder().decode(r.stderr);
@@ -157,7 +151,7 @@ Deno.test({
         const { sizes } = await strictRead(out);
         assert.deepEqual(sizes, ["160x120", "160x120", "160x120"]);
       } finally {
-        clearTimeout(timer);
+        killer.cancel();
       }
     });
   },

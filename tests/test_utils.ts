@@ -55,3 +55,55 @@ export class FakeClock implements Clock {
     for (let i = 0; i < 20; i++) await Promise.resolve();
   }
 }
+
+/** A solid-colour JPEG made with imagescript (optionally with a gradient row, for entropy). */
+export async function makeJpeg(
+  width: number,
+  height: number,
+  color = 0x3366ccff,
+  options: { gradient?: boolean } = {},
+): Promise<Uint8Array> {
+  const { Image } = await import("imagescript");
+  const image = new Image(width, height);
+  image.fill(color);
+  if (options.gradient) {
+    for (let x = 1; x <= width; x++) image.setPixelAt(x, 1, 0xff000000 + x * 8);
+  }
+  return await image.encodeJPEG(70);
+}
+
+/** Joins byte arrays, number lists and (latin-1 safe) strings into one Uint8Array. */
+export function concat(...parts: (Uint8Array | number[] | string)[]): Uint8Array {
+  const enc = new TextEncoder();
+  const arrays = parts.map((p) =>
+    p instanceof Uint8Array ? p : typeof p === "string" ? enc.encode(p) : new Uint8Array(p)
+  );
+  const out = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0));
+  let offset = 0;
+  for (const a of arrays) {
+    out.set(a, offset);
+    offset += a.length;
+  }
+  return out;
+}
+
+/**
+ * Kills `child` with SIGKILL if it is still running after `ms` (a test must never hang on an
+ * external tool). Returns the function that cancels the timer; `timedOut()` tells whether it
+ * fired.
+ */
+export function killAfter(
+  child: Deno.ChildProcess,
+  ms: number,
+): { cancel: () => void; timedOut: () => boolean } {
+  let fired = false;
+  const timer = setTimeout(() => {
+    fired = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }, ms);
+  return { cancel: () => clearTimeout(timer), timedOut: () => fired };
+}
