@@ -66,15 +66,27 @@ export class Metrics {
     const metric = (name: string, type: string, help: string, lines: string[]) => {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...lines);
     };
-    metric("tuchuan_frames_captured_total", "counter", "Frames delivered by the source.", [
-      `tuchuan_frames_captured_total ${this.framesCaptured}`,
-    ]);
-    metric("tuchuan_frames_encoded_total", "counter", "Frames encoded by imagescript.", [
-      `tuchuan_frames_encoded_total ${this.framesEncoded}`,
-    ]);
-    metric("tuchuan_frames_published_total", "counter", "Frames published to viewers.", [
-      `tuchuan_frames_published_total ${this.framesPublished}`,
-    ]);
+    // A metric with one unlabelled value.
+    const single = (name: string, type: "counter" | "gauge", help: string, value: number) =>
+      metric(name, type, help, [`${name} ${value}`]);
+    single(
+      "tuchuan_frames_captured_total",
+      "counter",
+      "Frames delivered by the source.",
+      this.framesCaptured,
+    );
+    single(
+      "tuchuan_frames_encoded_total",
+      "counter",
+      "Frames encoded by imagescript.",
+      this.framesEncoded,
+    );
+    single(
+      "tuchuan_frames_published_total",
+      "counter",
+      "Frames published to viewers.",
+      this.framesPublished,
+    );
     metric(
       "tuchuan_frames_dropped_total",
       "counter",
@@ -84,51 +96,66 @@ export class Metrics {
       ),
     );
     // Each bucket already counts every observation at or below its bound (see observeEncode).
-    const bucketLines = ENCODE_BUCKETS.map((b, i) =>
-      `tuchuan_encode_seconds_bucket{le="${b}"} ${this.#buckets[i]}`
-    );
     metric("tuchuan_encode_seconds", "histogram", "Time to overlay and encode one frame.", [
-      ...bucketLines,
+      ...ENCODE_BUCKETS.map((b, i) =>
+        `tuchuan_encode_seconds_bucket{le="${b}"} ${this.#buckets[i]}`
+      ),
       `tuchuan_encode_seconds_bucket{le="+Inf"} ${this.#encodeCount}`,
       `tuchuan_encode_seconds_sum ${this.#encodeSum}`,
       `tuchuan_encode_seconds_count ${this.#encodeCount}`,
     ]);
-    metric("tuchuan_stream_frames_sent_total", "counter", "Frames sent, summed over viewers.", [
-      `tuchuan_stream_frames_sent_total ${this.framesSent}`,
-    ]);
-    metric("tuchuan_stream_bytes_sent_total", "counter", "Bytes sent to viewers.", [
-      `tuchuan_stream_bytes_sent_total ${this.bytesSent}`,
-    ]);
-    metric("tuchuan_clients", "gauge", "Connected stream viewers.", [
-      `tuchuan_clients ${gauges.clients}`,
-    ]);
-    metric("tuchuan_clients_total", "counter", "Stream viewers that connected.", [
-      `tuchuan_clients_total ${this.clientsTotal}`,
-    ]);
-    metric("tuchuan_clients_rejected_total", "counter", "Viewers refused by --max-clients.", [
-      `tuchuan_clients_rejected_total ${this.clientsRejected}`,
-    ]);
-    metric("tuchuan_send_timeouts_total", "counter", "Viewers closed by --send-timeout.", [
-      `tuchuan_send_timeouts_total ${this.sendTimeouts}`,
-    ]);
-    metric("tuchuan_source_online", "gauge", "1 while the source delivers frames.", [
-      `tuchuan_source_online ${gauges.online ? 1 : 0}`,
-    ]);
-    metric("tuchuan_source_restarts_total", "counter", "Source restarts after a failure.", [
-      `tuchuan_source_restarts_total ${this.restarts}`,
-    ]);
-    metric("tuchuan_capture_running", "gauge", "1 while capture runs (0 when idle).", [
-      `tuchuan_capture_running ${gauges.captureRunning ? 1 : 0}`,
-    ]);
-    metric("tuchuan_paused", "gauge", "1 while paused.", [
-      `tuchuan_paused ${gauges.paused ? 1 : 0}`,
-    ]);
-    metric("tuchuan_output_fps", "gauge", "Frames per second published.", [
-      `tuchuan_output_fps ${gauges.fps.toFixed(3)}`,
-    ]);
-    metric("tuchuan_uptime_seconds", "gauge", "Seconds since start.", [
-      `tuchuan_uptime_seconds ${gauges.uptimeSeconds.toFixed(3)}`,
-    ]);
+    single(
+      "tuchuan_stream_frames_sent_total",
+      "counter",
+      "Frames sent, summed over viewers.",
+      this.framesSent,
+    );
+    single("tuchuan_stream_bytes_sent_total", "counter", "Bytes sent to viewers.", this.bytesSent);
+    single("tuchuan_clients", "gauge", "Connected stream viewers.", gauges.clients);
+    single("tuchuan_clients_total", "counter", "Stream viewers that connected.", this.clientsTotal);
+    single(
+      "tuchuan_clients_rejected_total",
+      "counter",
+      "Viewers refused by --max-clients.",
+      this.clientsRejected,
+    );
+    single(
+      "tuchuan_send_timeouts_total",
+      "counter",
+      "Viewers closed by --send-timeout.",
+      this.sendTimeouts,
+    );
+    single(
+      "tuchuan_source_online",
+      "gauge",
+      "1 while the source delivers frames.",
+      gauges.online ? 1 : 0,
+    );
+    single(
+      "tuchuan_source_restarts_total",
+      "counter",
+      "Source restarts after a failure.",
+      this.restarts,
+    );
+    single(
+      "tuchuan_capture_running",
+      "gauge",
+      "1 while capture runs (0 when idle).",
+      gauges.captureRunning ? 1 : 0,
+    );
+    single("tuchuan_paused", "gauge", "1 while paused.", gauges.paused ? 1 : 0);
+    single(
+      "tuchuan_output_fps",
+      "gauge",
+      "Frames per second published.",
+      Number(gauges.fps.toFixed(3)),
+    );
+    single(
+      "tuchuan_uptime_seconds",
+      "gauge",
+      "Seconds since start.",
+      Number(gauges.uptimeSeconds.toFixed(3)),
+    );
     return out.join("\n") + "\n";
   }
 }
