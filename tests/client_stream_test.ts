@@ -133,3 +133,55 @@ Deno.test("a lagging viewer waits until its send queue drains, then gets the new
   assert.match(after, /Content-Length: 1011/);
   await reader.cancel();
 });
+
+Deno.test("a lagging viewer that keeps up again for 3 s is paced no more", async () => {
+  const clock = new FakeClock();
+  const hub = new FrameHub();
+  let queue = 0;
+  let fresh = false;
+  let sampledAt = clock.now();
+  const client = new StreamClient(hub, {
+    mode: "normal",
+    maxFps: null,
+    clock,
+    stopSignal: new AbortController().signal,
+    backlog: {
+      // Once `fresh`, a sampler reading every 50 ms finds the queue empty: the viewer drains
+      // each frame within a reading, though it still waits for a reading newer than its send.
+      get: (): BacklogSample => ({
+        bytes: queue,
+        sampledAt: fresh ? Math.floor(clock.now() / 50) * 50 : sampledAt,
+      }),
+      intervalMs: 50,
+    },
+  });
+  const reader = client.stream.getReader();
+  await reader.read();
+  let received = 0;
+  const reading = (async () => {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) return;
+      received++;
+    }
+  })();
+  hub.publish(frameOf(1, 1000, clock.now()));
+  // Let the frame go out before time moves, so the reading below is newer than the send.
+  await clock.advance(0);
+  await clock.advance(10);
+  queue = 3500;
+  sampledAt = clock.now();
+  hub.publish(frameOf(2, 1000, clock.now()));
+  await clock.advance(10);
+  assert.equal(client.lagging, true);
+  queue = 0;
+  fresh = true;
+  for (let i = 3; i < 3 + 120; i++) {
+    hub.publish(frameOf(i, 1000, clock.now()));
+    await clock.advance(33);
+  }
+  assert.equal(client.lagging, false);
+  assert.ok(received > 60, `only ${received} frames while recovering`);
+  await reader.cancel();
+  await reading;
+});

@@ -77,6 +77,7 @@ export class StreamClient {
   #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
   #closed = false;
   #lag = false;
+  #keepingUpSince: number | null = null;
   #onClose?: (client: StreamClient, reason: string) => void;
 
   /** Subscribes to `hub` with the given options. */
@@ -99,7 +100,8 @@ export class StreamClient {
     let lastSeq = 0;
     let lastSentAt = -Infinity;
     let lastBytes = 0;
-    let drainedSince = 0;
+    // lastSentAt is the fps-cap schedule; drain pacing needs when the last frame really went.
+    let lastSendTime = -Infinity;
     const backlog = options.backlog;
     const mode = this.mode;
     const interval = this.maxFps ? 1000 / this.maxFps : 0;
@@ -126,37 +128,11 @@ export class StreamClient {
             if (wait > 0) await clock.sleep(wait, signal);
           }
           let frame = await hub.next(lastSeq, signal);
-          if (backlog && lastBytes > 0) {
-            const s = backlog.get();
-            // Only a reading taken after our last send says how far behind this viewer is.
-            if (s && s.sampledAt > lastSentAt && s.bytes > 2 * lastBytes && !this.#lag) {
-              this.#lag = true;
-              backlog.setLagging?.(true);
-              drainedSince = clock.now();
-            }
-            if (this.#lag) {
-              let waited = false;
-              let prev = Infinity;
-              for (;;) {
-                const r = backlog.get();
-                if (!r || (r.sampledAt > lastSentAt && r.bytes <= lastBytes / 4)) break;
-                if (r.bytes < prev) {
-                  // Progress: the send timeout counts from the last time the queue shrank.
-                  prev = r.bytes;
-                  this.pendingSince = clock.now();
-                }
-                waited = true;
-                await clock.sleep(backlog.intervalMs, signal);
-              }
-              this.pendingSince = null;
-              // Send the newest frame, not the one that was current before the wait.
-              if (waited) frame = await hub.next(lastSeq, signal);
-              if (waited) drainedSince = clock.now();
-              else if (clock.now() - drainedSince > 3000) {
-                this.#lag = false;
-                backlog.setLagging?.(false);
-              }
-            }
+          if (
+            backlog && lastBytes > 0 && await this.#paceByBacklog(backlog, lastSendTime, lastBytes)
+          ) {
+            // Send the newest frame, not the one that was current before the wait.
+            frame = await hub.next(lastSeq, signal);
           }
           const bytes = partBytes(frame, mode);
           controller.enqueue(bytes);
@@ -164,6 +140,7 @@ export class StreamClient {
           this.pendingSince = now;
           lastSeq = frame.seq;
           lastBytes = bytes.byteLength;
+          lastSendTime = now;
           lastSentAt = interval > 0 && now - lastSentAt < 2 * interval
             ? lastSentAt + interval
             : now;
@@ -181,6 +158,54 @@ export class StreamClient {
         this.#finish(`client left${reason ? `: ${String(reason)}` : ""}`);
       },
     }, { highWaterMark: 0 });
+  }
+
+  /**
+   * Drain pacing: flags the viewer as lagging when a reading taken after its last send shows
+   * more than two frames queued, and while it lags, waits until its queue has drained before
+   * the next frame. It stops lagging after 3 s of draining each frame within a few readings.
+   * Returns true when it waited (the caller then fetches the newest frame).
+   */
+  async #paceByBacklog(
+    backlog: NonNullable<ClientStreamOptions["backlog"]>,
+    lastSentAt: number,
+    lastBytes: number,
+  ): Promise<boolean> {
+    const clock = this.#clock;
+    const first = backlog.get();
+    if (
+      !this.#lag && first && first.sampledAt > lastSentAt && first.bytes > 2 * lastBytes
+    ) {
+      this.#lag = true;
+      this.#keepingUpSince = null;
+      backlog.setLagging?.(true);
+    }
+    if (!this.#lag) return false;
+    let waited = false;
+    let prev = Infinity;
+    for (;;) {
+      const r = backlog.get();
+      if (!r || (r.sampledAt > lastSentAt && r.bytes <= lastBytes / 4)) break;
+      if (r.bytes < prev) {
+        // Progress: the send timeout counts from the last time the queue shrank.
+        prev = r.bytes;
+        this.pendingSince = clock.now();
+      }
+      waited = true;
+      await clock.sleep(backlog.intervalMs, this.#abort.signal);
+    }
+    this.pendingSince = null;
+    const now = clock.now();
+    if (now - lastSentAt <= 3 * backlog.intervalMs) {
+      this.#keepingUpSince ??= now;
+      if (now - this.#keepingUpSince >= 3000) {
+        this.#lag = false;
+        backlog.setLagging?.(false);
+      }
+    } else {
+      this.#keepingUpSince = null;
+    }
+    return waited;
   }
 
   /** True while this viewer is paced by its drain rate. */
