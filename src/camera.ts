@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { BufferPool } from "./buffer_pool.ts";
 import type { OverlayOptions } from "./config.ts";
 import type { Clock, EncodedFrame, SourceFrame } from "./frame.ts";
 import { type FrameHub, HubClosedError } from "./frame_hub.ts";
@@ -38,6 +39,8 @@ export interface CameraOptions {
   dropSameFrames: boolean;
   /** A JPEG to show while offline instead of the generated frame (`--offline-image`). */
   offlineImage?: Uint8Array | null;
+  /** Raw-frame buffers to recycle (shared with the source). */
+  buffers?: BufferPool;
   /** Renders the offline card off the event loop. */
   images: ImageJobs;
   /** Overrides the supervisor timing (tests). */
@@ -194,6 +197,7 @@ export class Camera {
           this.#o.metrics.observeEncode(result.ms);
           this.#publish(result.jpeg, result.width, result.height, capturedAt);
         },
+        recycle: (pixels) => this.#o.buffers?.give(pixels),
         onDrop: (reason, detail) => {
           this.#o.metrics.drop(reason);
           if (reason === "error") this.#o.log.warn(`Encoding failed: ${detail}`);
@@ -240,7 +244,10 @@ export class Camera {
           ...(this.#o.overlay.text ? { text: this.#o.overlay.text } : {}),
         })
         : [];
-      this.#pool.submit({ frame, quality: this.#o.quality, lines });
+      if (!this.#pool.submit({ frame, quality: this.#o.quality, lines }) && frame.kind === "rgba") {
+        // Dropped while every worker was busy: its buffer can carry the next frame.
+        this.#o.buffers?.give(frame.data);
+      }
       return;
     }
     if (frame.kind !== "jpeg") {

@@ -22,18 +22,30 @@ export type WorkerRequest =
     quality: number;
   };
 
-/** The worker's answer: `bytes` is a JPEG (frame, offline) or a PNG (png). */
+/**
+ * The worker's answer: `bytes` is a JPEG (frame, offline) or a PNG (png); `pixels` hands a raw
+ * frame's buffer back for reuse.
+ */
 export type WorkerResponse =
-  | { id: number; ok: true; bytes: Uint8Array; width: number; height: number; ms: number }
+  | {
+    id: number;
+    ok: true;
+    bytes: Uint8Array;
+    width: number;
+    height: number;
+    ms: number;
+    pixels?: Uint8Array;
+  }
   | { id: number; ok: false; error: string };
 
 async function run(
   req: WorkerRequest,
-): Promise<{ bytes: Uint8Array; width: number; height: number }> {
+): Promise<{ bytes: Uint8Array; width: number; height: number; pixels?: Uint8Array }> {
   switch (req.type) {
     case "frame": {
       const r = await encodeFrame(req.job);
-      return { bytes: r.jpeg, width: r.width, height: r.height };
+      const pixels = req.job.frame.kind === "rgba" ? req.job.frame.data : undefined;
+      return { bytes: r.jpeg, width: r.width, height: r.height, pixels };
     }
     case "png":
       return { bytes: await jpegToPng(req.jpeg), width: 0, height: 0 };
@@ -66,7 +78,9 @@ scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
       ...result,
       ms: performance.now() - started,
     };
-    scope.postMessage(msg, [result.bytes.buffer as ArrayBuffer]);
+    const transfer = [result.bytes.buffer as ArrayBuffer];
+    if (result.pixels) transfer.push(result.pixels.buffer as ArrayBuffer);
+    scope.postMessage(msg, transfer);
   } catch (err) {
     const msg: WorkerResponse = {
       id: req.id,

@@ -17,6 +17,8 @@ export interface EncoderPoolOptions {
   onResult: (result: EncodeResult & { ms: number }, capturedAt: number) => void;
   /** Called when a frame is dropped: "busy" (every worker busy) or "error" (encode failed). */
   onDrop?: (reason: "busy" | "error", detail?: string) => void;
+  /** Receives the raw pixel buffers the workers hand back, for reuse. */
+  recycle?: (pixels: Uint8Array) => void;
   /** Worker module, for tests. */
   workerUrl?: URL;
 }
@@ -96,6 +98,7 @@ export class EncoderPool {
     slot.busy = false;
     const entry = this.#pending.get(msg.id);
     if (!entry) return;
+    if (msg.ok && msg.pixels) this.#options.recycle?.(msg.pixels);
     if (msg.ok) {
       entry.outcome = {
         ok: true,

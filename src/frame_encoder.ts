@@ -31,20 +31,36 @@ export async function decodeJpeg(jpeg: Uint8Array): Promise<Image> {
   return image;
 }
 
+/** The last raw-frame canvas, reused while the size stays the same (one 8 MB image at 1080p). */
+let canvas: Image | null = null;
+let canvasBusy = false;
+
 /** Draws the overlay on the frame's pixels and encodes them as JPEG. */
 export async function encodeFrame(job: EncodeJob): Promise<EncodeResult> {
   const { frame } = job;
   let image: Image;
+  let reused = false;
   if (frame.kind === "rgba") {
-    image = new Image(frame.width, frame.height);
+    if (!canvasBusy && canvas?.width === frame.width && canvas.height === frame.height) {
+      image = canvas;
+    } else {
+      image = new Image(frame.width, frame.height);
+      if (!canvasBusy) canvas = image;
+    }
+    reused = image === canvas;
+    if (reused) canvasBusy = true;
     image.bitmap.set(frame.data);
   } else {
     image = await decodeJpeg(frame.data);
   }
-  if (job.lines.length > 0) drawOverlay(image, job.lines);
-  // imagescript types quality as a 1..100 literal union; config already validated the range.
-  const jpeg = await image.encodeJPEG(job.quality as Parameters<Image["encodeJPEG"]>[0]);
-  return { jpeg, width: image.width, height: image.height };
+  try {
+    if (job.lines.length > 0) drawOverlay(image, job.lines);
+    // imagescript types quality as a 1..100 literal union; config already validated the range.
+    const jpeg = await image.encodeJPEG(job.quality as Parameters<Image["encodeJPEG"]>[0]);
+    return { jpeg, width: image.width, height: image.height };
+  } finally {
+    if (reused) canvasBusy = false;
+  }
 }
 
 /** Re-encodes a JPEG as PNG (the seed's `/snapshot` format). */

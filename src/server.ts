@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { BufferPool } from "./buffer_pool.ts";
 import { Camera } from "./camera.ts";
 import { ClientRegistry } from "./client_registry.ts";
 import { type Config, DEFAULT_CONFIG, VERSION } from "./config.ts";
@@ -66,6 +67,7 @@ export async function startServer(
     );
   }
   const needsPixels = config.overlay !== null || config.encoder === "imagescript";
+  const buffers = new BufferPool(config.workers + 2);
   const source = deps.source ?? await openSource({
     source: config.source,
     width: config.width,
@@ -77,6 +79,7 @@ export async function startServer(
     hooks: {
       onCorrupt: () => metrics.drop("corrupt"),
       onSpawn: (pid) => log.debug(`ffmpeg running as pid ${pid}`),
+      buffers,
     },
   });
   const encodeWithImagescript = needsPixels || source.output === "rgba";
@@ -110,6 +113,7 @@ export async function startServer(
   const images = new ImageJobs();
   const camera = new Camera({
     images,
+    buffers,
     source,
     hub,
     clock,

@@ -9,6 +9,7 @@
  */
 import ffmpeg from "fluent-ffmpeg";
 import type { Clock, SourceFrame } from "../frame.ts";
+import type { BufferPool } from "../buffer_pool.ts";
 import { jpegInfo } from "../jpeg_info.ts";
 import { JpegSplitter } from "./jpeg_splitter.ts";
 import { redactUrls, SourceError, type SourceKind } from "./source.ts";
@@ -33,6 +34,8 @@ export interface CaptureHooks {
   onSpawn?: (pid: number, commandLine: string) => void;
   /** A JPEG from ffmpeg failed the structural check and was dropped. */
   onCorrupt?: () => void;
+  /** Where raw frames get their pixel buffers (recycled by the encoder side). */
+  buffers?: BufferPool;
 }
 
 /** Maps JPEG quality 1..100 onto ffmpeg's `-q:v` scale (2 best .. 31 worst). */
@@ -163,7 +166,7 @@ export async function* ffmpegFrames(
   const out = command.pipe() as unknown as AsyncIterable<Uint8Array>;
   try {
     if (spec.output === "rgba") {
-      yield* rawFrames(out, spec.width, spec.height, clock);
+      yield* rawFrames(out, spec.width, spec.height, clock, hooks.buffers);
     } else {
       yield* jpegFrames(out, clock, hooks);
     }
@@ -184,9 +187,11 @@ async function* rawFrames(
   width: number,
   height: number,
   clock: Clock,
+  buffers?: BufferPool,
 ): AsyncGenerator<SourceFrame> {
   const size = width * height * 4;
-  let frame = new Uint8Array(size);
+  const take = () => buffers?.take(size) ?? new Uint8Array(size);
+  let frame = take();
   let filled = 0;
   for await (const chunk of out) {
     let offset = 0;
@@ -197,8 +202,8 @@ async function* rawFrames(
       offset += n;
       if (filled === size) {
         yield { kind: "rgba", width, height, data: frame, capturedAt: clock.now() };
-        // A fresh buffer per frame: the previous one now belongs to the encoder.
-        frame = new Uint8Array(size);
+        // A new (or recycled) buffer per frame: the previous one now belongs to the encoder.
+        frame = take();
         filled = 0;
       }
     }
