@@ -6,23 +6,21 @@ import type { SourceFrame } from "../src/frame.ts";
 
 const jpeg = await new Image(64, 48).fill(0x3366ccff).encodeJPEG(80);
 
+/** A test source around `frames`. */
+function testSource(frames: Source["frames"]): Source {
+  return { kind: "replay", input: "same", output: "jpeg", reason: "test", pid: null, frames };
+}
+
 /** A source that yields the same picture `count` times as fast as it is asked, then ends. */
 function sameSource(count: number, done: PromiseWithResolvers<void>): Source {
-  return {
-    kind: "replay",
-    input: "same",
-    output: "jpeg",
-    reason: "test",
-    pid: null,
-    async *frames(signal: AbortSignal): AsyncGenerator<SourceFrame> {
-      for (let i = 0; i < count && !signal.aborted; i++) {
-        yield { kind: "jpeg", width: 64, height: 48, data: jpeg, capturedAt: Date.now() };
-      }
-      done.resolve();
-      // Stay "online" without frames until stopped, so the watchdog does not interfere.
-      await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
-    },
-  };
+  return testSource(async function* (signal: AbortSignal): AsyncGenerator<SourceFrame> {
+    for (let i = 0; i < count && !signal.aborted; i++) {
+      yield { kind: "jpeg", width: 64, height: 48, data: jpeg, capturedAt: Date.now() };
+    }
+    done.resolve();
+    // Stay "online" without frames until stopped, so the watchdog does not interfere.
+    await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
+  });
 }
 
 for (const drop of [true, false]) {
@@ -53,23 +51,16 @@ for (const drop of [true, false]) {
 Deno.test("--drop-same-frames still resends the unchanged picture once a second", async () => {
   const { FakeClock } = await import("./test_utils.ts");
   const clock = new FakeClock();
-  const source: Source = {
-    kind: "replay",
-    input: "same",
-    output: "jpeg",
-    reason: "test",
-    pid: null,
-    async *frames(signal: AbortSignal): AsyncGenerator<SourceFrame> {
-      while (!signal.aborted) {
-        yield { kind: "jpeg", width: 64, height: 48, data: jpeg, capturedAt: clock.now() };
-        try {
-          await clock.sleep(100, signal);
-        } catch {
-          return;
-        }
+  const source = testSource(async function* (signal: AbortSignal): AsyncGenerator<SourceFrame> {
+    while (!signal.aborted) {
+      yield { kind: "jpeg", width: 64, height: 48, data: jpeg, capturedAt: clock.now() };
+      try {
+        await clock.sleep(100, signal);
+      } catch {
+        return;
       }
-    },
-  };
+    }
+  });
   const server = await startServer({ port: 0, alwaysOn: true, dropSameFrames: true }, {
     source,
     clock,
