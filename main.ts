@@ -1,19 +1,28 @@
 /**
- * tuchuan's entry point: reads the command line and environment, wires the server (or the
- * recorder), prints the addresses to open, and stops everything in reverse on SIGINT/SIGTERM.
+ * tuchuan's entry point: reads the command line and environment, runs the server (or the
+ * recorder, or the device list), prints the addresses to open, and stops everything in reverse
+ * on SIGINT/SIGTERM. The only place that reads args and env, and the only one that exits.
  *
  * @module
  */
-import { parseCommand } from "./src/config.ts";
-import { createLogger } from "./src/logger.ts";
+import { isInputError, messageOf } from "./src/core/errors.ts";
+import { createLogger } from "./src/core/logger.ts";
+import { redactUrls } from "./src/core/redact.ts";
+import type { Config } from "./src/config/config.ts";
+import { parseCommand } from "./src/config/parse_command.ts";
+import { deviceReports, formatReports } from "./src/devices.ts";
+import type { Camera } from "./src/pipeline/camera.ts";
 import { record } from "./src/record.ts";
-import { startServer } from "./src/server.ts";
-import { redactUrls } from "./src/source/source.ts";
+import { type RunningServer, startServer } from "./src/server.ts";
 
 /** Local and network URLs to open, from `Deno.networkInterfaces()` (not `ifconfig`). */
-function listenUrls(host: string, port: number): { local: string[]; network: string[] } {
+function listenUrls(
+  host: string,
+  port: number,
+  scheme: string,
+): { local: string[]; network: string[] } {
   const wildcard = host === "0.0.0.0" || host === "::" || host === "";
-  const fmt = (h: string) => `http://${h.includes(":") ? `[${h}]` : h}:${port}/`;
+  const fmt = (h: string) => `${scheme}://${h.includes(":") ? `[${h}]` : h}:${port}/`;
   if (!wildcard) {
     const loop = host === "127.0.0.1" || host === "localhost" || host === "::1";
     return loop ? { local: [fmt(host)], network: [] } : { local: [], network: [fmt(host)] };
@@ -31,69 +40,57 @@ function listenUrls(host: string, port: number): { local: string[]; network: str
   return { local: [fmt("127.0.0.1")], network };
 }
 
-async function main(): Promise<number> {
-  let command;
-  try {
-    command = parseCommand(Deno.args, Deno.env.toObject());
-  } catch (err) {
-    console.error(`tuchuan: ${(err as Error).message}`);
-    return 2;
-  }
-  if (command.kind === "help" || command.kind === "version") {
-    console.log(command.text);
-    return 0;
-  }
-  if (command.kind === "record") {
-    const opts = command.options;
-    const ac = new AbortController();
-    const onSignal = () => ac.abort();
-    Deno.addSignalListener("SIGINT", onSignal);
-    try {
-      const result = await record(opts, {
-        signal: ac.signal,
-        progress: (line) => Deno.stderr.writeSync(new TextEncoder().encode(`\r${line}   `)),
-      });
-      console.error(
-        `\nWrote ${opts.out}: ${result.frames} frames, ${result.bytes} bytes, ${
-          result.seconds.toFixed(1)
-        } s${result.corrupt ? `, ${result.corrupt} damaged frames skipped` : ""}`,
-      );
-      return result.frames > 0 ? 0 : 1;
-    } catch (err) {
-      console.error(`tuchuan record: ${(err as Error).message}`);
-      return err instanceof TypeError || err instanceof RangeError ? 2 : 1;
-    } finally {
-      Deno.removeSignalListener("SIGINT", onSignal);
-    }
-  }
+/** What the banner says of one camera: its source, the mode it serves, and the encode path. */
+function cameraLines(camera: Camera, config: Config): string[] {
+  const offer = camera.planner.offer;
+  const plan = camera.planner.current;
+  const size = offer?.size;
+  const what = offer
+    ? `${offer.mode}${size ? "" : " (size from the first frame)"}`
+    : "waiting for the source (it says what it offers when it is there)";
+  return [
+    `  Source:  ${camera.source.kind} ${redactUrls(camera.source.input)}`,
+    `  Serves:  ${what}`,
+    ...(offer?.notes ?? []).map((n) => `  Note:    ${n}`),
+    `  Encoder: ${plan ? `${plan.path} (${plan.reason})` : "decided when the source opens"}${
+      plan && plan.path !== "passthrough" ? `, quality ${config.quality}` : ""
+    }`,
+  ];
+}
 
-  const config = command.config;
-  const log = createLogger(config.logLevel);
-  let server;
-  try {
-    server = await startServer(config, { log });
-  } catch (err) {
-    const e = err as Error;
-    console.error(`tuchuan: ${e.message}`);
-    return e instanceof TypeError || e instanceof RangeError || e.name === "OfflineImageError"
-      ? 2
-      : 1;
-  }
-  const urls = listenUrls(config.host, server.port);
-  const lines = [
-    `tuchuan ${"\u2014"} live MJPEG on port ${server.port}`,
+function banner(server: RunningServer, config: Config): string {
+  const scheme = server.url.startsWith("https") ? "https" : "http";
+  const urls = listenUrls(config.host, server.port, scheme);
+  const base = urls.local[0] ?? urls.network[0];
+  const several = server.cameras.length > 1;
+  return [
+    `tuchuan ${"\u2014"} live MJPEG on port ${server.port}${
+      scheme === "https" ? " (HTTPS, HTTP/2)" : ""
+    }`,
     ...urls.local.map((u) => `  Local:   ${u}`),
     ...urls.network.map((u) => `  Network: ${u}`),
     ...(urls.network.length === 0 && urls.local.length > 0
       ? ["  Network: use --host 0.0.0.0 to open it to your LAN"]
       : []),
-    `  Stream:  ${urls.local[0] ?? urls.network[0]}stream`,
-    `  Source:  ${server.source.kind} ${redactUrls(server.source.input)}`,
-    `  Size:    ${config.width}x${config.height} @ ${config.fps} fps, quality ${config.quality}`,
-    `  Encoder: ${server.encoder.kind} (${server.encoder.reason})`,
-  ];
-  console.log(lines.join("\n"));
+    ...server.cameras.flatMap((camera) => [
+      ...(several
+        ? [`  Camera ${camera.name}: ${base}${camera.name}/stream`]
+        : [`  Stream:  ${base}stream`]),
+      ...cameraLines(camera, config),
+    ]),
+  ].join("\n");
+}
 
+async function serve(config: Config): Promise<number> {
+  const log = createLogger(config.logLevel);
+  let server: RunningServer;
+  try {
+    server = await startServer(config, { log });
+  } catch (err) {
+    console.error(`tuchuan: ${messageOf(err)}`);
+    return isInputError(err) ? 2 : 1;
+  }
+  console.log(banner(server, config));
   const stopped = Promise.withResolvers<string>();
   const onInt = () => stopped.resolve("SIGINT");
   const onTerm = () => stopped.resolve("SIGTERM");
@@ -111,6 +108,52 @@ async function main(): Promise<number> {
   Deno.removeSignalListener("SIGINT", onInt);
   Deno.removeSignalListener("SIGTERM", onTerm);
   return 0;
+}
+
+async function main(): Promise<number> {
+  let command;
+  try {
+    command = parseCommand(Deno.args, Deno.env.toObject());
+  } catch (err) {
+    console.error(`tuchuan: ${messageOf(err)}`);
+    return 2;
+  }
+  switch (command.kind) {
+    case "help":
+    case "version":
+      console.log(command.text);
+      return 0;
+    case "devices": {
+      const reports = await deviceReports();
+      console.log(command.json ? JSON.stringify(reports, null, 2) : formatReports(reports));
+      return 0;
+    }
+    case "record": {
+      const opts = command.options;
+      const ac = new AbortController();
+      const onSignal = () => ac.abort();
+      Deno.addSignalListener("SIGINT", onSignal);
+      try {
+        const result = await record(opts, {
+          signal: ac.signal,
+          progress: (line) => Deno.stderr.writeSync(new TextEncoder().encode(`\r${line}   `)),
+        });
+        console.error(
+          `\nWrote ${opts.out}: ${result.frames} frames, ${result.bytes} bytes, ${
+            result.seconds.toFixed(1)
+          } s${result.corrupt ? `, ${result.corrupt} damaged frames skipped` : ""}`,
+        );
+        return result.frames > 0 ? 0 : 1;
+      } catch (err) {
+        console.error(`tuchuan record: ${messageOf(err)}`);
+        return isInputError(err) ? 2 : 1;
+      } finally {
+        Deno.removeSignalListener("SIGINT", onSignal);
+      }
+    }
+    case "serve":
+      return await serve(command.config);
+  }
 }
 
 if (import.meta.main) Deno.exit(await main());

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { boundaryFromContentType, readMultipart } from "../src/multipart_parser.ts";
+import { boundaryFromContentType, readMultipart } from "../src/multipart/multipart_reader.ts";
 import { captureTimeMs, checkJpegPart, trimmedLength, wallNowMs } from "./part_check.ts";
 import { rawGet, type RawResponse } from "./raw_http.ts";
 import { summarize, type Summary } from "./stats.ts";

@@ -5,11 +5,12 @@
  *
  * @module
  */
-import type { RecordOptions } from "./config.ts";
-import type { Clock } from "./frame.ts";
-import { systemClock } from "./clock.ts";
-import { CLOSE_NORMAL, OPEN_NORMAL, partBytes } from "./http/multipart.ts";
-import { openSource } from "./source/open_source.ts";
+import { type Clock, systemClock } from "./core/clock.ts";
+import { silentLogger } from "./core/logger.ts";
+import type { RecordOptions } from "./config/config.ts";
+import { CLOSE_NORMAL, OPEN_NORMAL, partBytes } from "./multipart/multipart_writer.ts";
+import { EncodePlanner } from "./plan/encode_planner.ts";
+import { openSource, resolveSource } from "./source/open_source.ts";
 import type { Source } from "./source/source.ts";
 
 /** What a recording produced. */
@@ -35,16 +36,27 @@ export async function record(
 ): Promise<RecordResult> {
   const clock = deps.clock ?? systemClock;
   let corrupt = 0;
-  const source = deps.source ?? await openSource({
-    source: options.source,
-    width: options.width,
-    height: options.height,
-    fps: options.fps,
-    quality: options.quality,
-    needsPixels: false,
-    clock,
-    hooks: { onCorrupt: () => corrupt++ },
-  });
+  let source = deps.source;
+  if (!source) {
+    const resolved = await resolveSource(options.source);
+    // A recording holds JPEGs as the source sends them: passed through, or encoded by ffmpeg.
+    const planner = new EncodePlanner(resolved.kind, {
+      encoder: "auto",
+      overlay: false,
+      size: options.size,
+      sizeMode: "fit",
+      orientation: { rotate: 0, flip: "none" },
+    });
+    source = await openSource(resolved, {
+      planner,
+      clock,
+      log: silentLogger,
+      size: options.size,
+      fps: options.fps,
+      quality: options.quality,
+      hooks: { onCorrupt: () => corrupt++ },
+    }, { controls: [] });
+  }
   const file = await Deno.open(options.out, { write: true, create: true, truncate: true });
   const ac = new AbortController();
   const onAbort = () => ac.abort();

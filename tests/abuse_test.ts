@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { Image } from "imagescript";
-import type { Logger } from "../src/logger.ts";
-import { silentLogger } from "../src/logger.ts";
-import { jpegInfo } from "../src/jpeg_info.ts";
-import { readMultipart } from "../src/multipart_parser.ts";
+import type { Logger } from "../src/core/logger.ts";
+import { silentLogger } from "../src/core/logger.ts";
+import { jpegInfo } from "../src/jpeg/jpeg_info.ts";
+import { readMultipart } from "../src/multipart/multipart_reader.ts";
 import { startServer } from "../src/server.ts";
 import { fetchText, getState, StreamWatcher, waitFor } from "./stream_helpers.ts";
 

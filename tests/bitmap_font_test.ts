@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { GLYPH_HEIGHT, GLYPH_WIDTH, glyphRows } from "../src/bitmap_font.ts";
+import { GLYPH_HEIGHT, GLYPH_WIDTH, glyphRows } from "../src/image/bitmap_font.ts";
 
 const PRINTABLE = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i));
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { BufferPool } from "../src/buffer_pool.ts";
-import { EncoderPool } from "../src/encoder_pool.ts";
+import { BufferPool } from "../src/core/buffer_pool.ts";
+import { EncoderPool } from "../src/image/encoder_pool.ts";
 
 Deno.test("BufferPool hands back recycled buffers of the right size and keeps at most max", () => {
   const pool = new BufferPool(2);
@@ -11,10 +11,14 @@ Deno.test("BufferPool hands back recycled buffers of the right size and keeps at
   assert.equal(pool.take(16).byteLength, 16, "a buffer of another size is not reused");
   for (let i = 0; i < 5; i++) pool.give(new Uint8Array(16));
   assert.equal(pool.size, 2);
+  // A buffer transferred to a worker is empty: it is not kept, even when there is room.
+  const roomy = new BufferPool(4);
   const detached = new Uint8Array(16);
   structuredClone(detached.buffer, { transfer: [detached.buffer] });
-  pool.give(detached);
-  assert.equal(pool.size, 2);
+  roomy.give(detached);
+  assert.equal(roomy.size, 0);
+  roomy.give(new Uint8Array(16));
+  assert.equal(roomy.size, 1);
 });
 
 Deno.test("encode workers hand the raw frame's buffer back for reuse", async () => {

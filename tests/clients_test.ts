@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { startServer } from "../src/server.ts";
-import { type Logger, silentLogger } from "../src/logger.ts";
+import { type Logger, silentLogger } from "../src/core/logger.ts";
 import {
   fetchText,
   getState,
@@ -114,7 +114,7 @@ Deno.test("--send-timeout 1 closes a viewer that never reads; others stay", asyn
     // The stalled client sees its connection end (after what the kernel had buffered).
     assert.equal(await readUntilClosed(conn, 5000), true, "the connection stayed open");
     const metrics = (await fetchText(`${server.url}metrics`)).text;
-    assert.match(metrics, /^tuchuan_send_timeouts_total 1$/m);
+    assert.match(metrics, /^tuchuan_send_timeouts_total\{camera="default"\} 1$/m);
     assert.ok(warnings.some((w) => /no progress/i.test(w)), "the timeout was not logged");
     // The reading viewer was not touched.
     const n = watcher.count;
@@ -146,7 +146,7 @@ Deno.test("--max-clients 2: the third viewer gets 503 with Retry-After and JSON"
     assert.equal((await fetchText(`${server.url}snapshot.jpg`)).status, 200);
     assert.match(
       (await fetchText(`${server.url}metrics`)).text,
-      /^tuchuan_clients_rejected_total 2$/m,
+      /^tuchuan_clients_rejected_total\{camera="default"\} 2$/m,
     );
     // A place frees up when a viewer leaves.
     await watchers.shift()!.close();
@@ -195,14 +195,14 @@ Deno.test("500 connect/abort cycles leave no viewer, no demand, and a working st
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
     await waitFor(async () => (await getState(server.url)).clients === 0, "0 clients", 10_000);
-    assert.equal(server.camera.demand, 0, "a viewer's claim on the camera leaked");
+    assert.equal(server.cameras[0].demand.count, 0, "a viewer's claim on the camera leaked");
     const w = await StreamWatcher.open(`${server.url}stream`);
     await w.waitForCount(3);
     assert.equal((await getState(server.url)).clients, 1);
     await w.close();
     await waitFor(async () => (await getState(server.url)).clients === 0, "0 clients again");
     const metrics = (await fetchText(`${server.url}metrics`)).text;
-    assert.match(metrics, /^tuchuan_clients 0$/m);
+    assert.match(metrics, /^tuchuan_clients\{camera="default"\} 0$/m);
     assert.deepEqual(errors, [], "aborted viewers produced error logs");
   } finally {
     await server.stop();

@@ -3,12 +3,11 @@ import {
   type Command,
   type Config,
   DEFAULT_CONFIG,
-  parseCommand,
   type RecordOptions,
-  recordUsage,
-  usage,
-  VERSION,
-} from "../src/config.ts";
+} from "../src/config/config.ts";
+import { parseCommand } from "../src/config/parse_command.ts";
+import { recordUsage, usage } from "../src/config/usage.ts";
+import { VERSION } from "../src/core/version.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -47,7 +46,13 @@ function assertThrows(
 /** Every flag set to a non-default value, as argv, env and the expected config. */
 const ALL: { flag: string; value?: string; env: string; expect: Partial<Config> }[] = [
   { flag: "source", value: "testsrc", env: "TUCHUAN_SOURCE", expect: { source: "testsrc" } },
-  { flag: "size", value: "1280x720", env: "TUCHUAN_SIZE", expect: { width: 1280, height: 720 } },
+  {
+    flag: "size",
+    value: "1280x720",
+    env: "TUCHUAN_SIZE",
+    expect: { size: { width: 1280, height: 720 } },
+  },
+  { flag: "size-mode", value: "crop", env: "TUCHUAN_SIZE_MODE", expect: { sizeMode: "crop" } },
   { flag: "fps", value: "0.5", env: "TUCHUAN_FPS", expect: { fps: 0.5 } },
   { flag: "quality", value: "90", env: "TUCHUAN_QUALITY", expect: { quality: 90 } },
   {
@@ -79,6 +84,34 @@ const ALL: { flag: string; value?: string; env: string; expect: Partial<Config> 
     expect: { offlineImage: "away.jpg" },
   },
   { flag: "history", value: "60", env: "TUCHUAN_HISTORY", expect: { history: 60 } },
+  { flag: "rotate", value: "270", env: "TUCHUAN_ROTATE", expect: { rotate: 270 } },
+  { flag: "flip", value: "hv", env: "TUCHUAN_FLIP", expect: { flip: "hv" } },
+  {
+    flag: "control",
+    value: "brightness=140",
+    env: "TUCHUAN_CONTROL",
+    expect: { controls: [{ name: "brightness", value: "140" }] },
+  },
+  {
+    flag: "header-timeout",
+    value: "3",
+    env: "TUCHUAN_HEADER_TIMEOUT",
+    expect: { headerTimeout: 3 },
+  },
+  {
+    flag: "keepalive-timeout",
+    value: "4",
+    env: "TUCHUAN_KEEPALIVE_TIMEOUT",
+    expect: { keepaliveTimeout: 4 },
+  },
+  { flag: "max-pending", value: "7", env: "TUCHUAN_MAX_PENDING", expect: { maxPending: 7 } },
+  { flag: "hook-timeout", value: "2", env: "TUCHUAN_HOOK_TIMEOUT", expect: { hookTimeout: 2 } },
+  {
+    flag: "on-first-viewer",
+    value: "gpio-led 'on now'",
+    env: "TUCHUAN_ON_FIRST_VIEWER",
+    expect: { hooks: { onFirstViewer: ["gpio-led", "on now"] } },
+  },
   { flag: "log-level", value: "debug", env: "TUCHUAN_LOG_LEVEL", expect: { logLevel: "debug" } },
 ];
 
@@ -90,22 +123,31 @@ Deno.test("no flags and no env give the defaults", () => {
     { ...DEFAULT_CONFIG, workers: 1 },
     {
       source: "auto",
-      width: 640,
-      height: 480,
-      fps: 30,
+      size: null,
+      sizeMode: "fit",
+      fps: null,
       quality: 70,
       overlay: null,
-      host: "127.0.0.1",
-      port: 8080,
-      maxClients: 0,
-      idleTimeout: 10,
-      alwaysOn: false,
-      sendTimeout: 10,
       encoder: "auto",
       workers: 1,
+      rotate: 0,
+      flip: "none",
+      controls: [],
+      idleTimeout: 10,
+      alwaysOn: false,
       dropSameFrames: false,
       history: 5,
+      maxClients: 0,
+      hooks: {},
+      host: "127.0.0.1",
+      port: 8080,
+      sendTimeout: 10,
+      headerTimeout: 10,
+      keepaliveTimeout: 30,
+      maxPending: 64,
+      hookTimeout: 10,
       logLevel: "info",
+      cameras: [],
     },
   );
   assert.ok(Number.isInteger(DEFAULT_CONFIG.workers));
@@ -141,13 +183,18 @@ Deno.test("all flags at once combine, and user and password come together", () =
   assert.deepEqual(config, { ...expected, user: "ann", password: "pw" });
 });
 
-Deno.test("the command line beats the environment, and empty variables are ignored", () => {
-  const env = { TUCHUAN_FPS: "5", TUCHUAN_PORT: "9000", TUCHUAN_SOURCE: "", TUCHUAN_HOST: "::" };
+Deno.test("the command line beats the environment; an empty variable is judged like an empty flag", () => {
+  const env = { TUCHUAN_FPS: "5", TUCHUAN_PORT: "9000", TUCHUAN_HOST: "::" };
   const config = serve(["--fps", "12"], env);
   assert.equal(config.fps, 12);
   assert.equal(config.port, 9000);
-  assert.equal(config.source, "auto");
   assert.equal(config.host, "::");
+  // One rule for flags and variables: TUCHUAN_TOKEN= is no more "no token" than --token= is.
+  assertThrows(() => serve([], { TUCHUAN_SOURCE: "" }), TypeError, `TUCHUAN_SOURCE ""`);
+  const token = assertThrows(() => serve([], { TUCHUAN_TOKEN: "" }), TypeError, "TUCHUAN_TOKEN");
+  assert.match(token.message, /non-empty/);
+  // An empty overlay means none, from either place.
+  assert.equal(serve([], { TUCHUAN_OVERLAY: "" }).overlay, null);
   // A bad env value that argv overrides is never looked at.
   assert.equal(serve(["--fps=7"], { TUCHUAN_FPS: "abc" }).fps, 7);
   assert.equal(serve(["--always-on=false"], { TUCHUAN_ALWAYS_ON: "1" }).alwaysOn, false);
@@ -155,17 +202,29 @@ Deno.test("the command line beats the environment, and empty variables are ignor
   assert.equal(serve(["--quality", "10", "--quality", "20"]).quality, 20);
 });
 
-Deno.test("booleans accept true/false forms on argv and 1/true/0/false in env", () => {
+Deno.test("booleans take the same words everywhere, and the message lists exactly those", () => {
   assert.equal(serve(["--always-on=true"]).alwaysOn, true);
   assert.equal(serve(["--always-on=false"]).alwaysOn, false);
-  for (const [raw, expected] of [["1", true], ["true", true], ["0", false], ["FALSE", false]]) {
-    assert.equal(serve([], { TUCHUAN_DROP_SAME_FRAMES: raw as string }).dropSameFrames, expected);
+  const words: [string, boolean][] = [
+    ["1", true],
+    ["true", true],
+    ["yes", true],
+    ["ON", true],
+    ["0", false],
+    ["FALSE", false],
+    ["no", false],
+    ["off", false],
+  ];
+  for (const [raw, expected] of words) {
+    assert.equal(serve([], { TUCHUAN_DROP_SAME_FRAMES: raw }).dropSameFrames, expected);
+    assert.equal(serve([`--always-on=${raw}`]).alwaysOn, expected);
   }
-  assertThrows(
+  const err = assertThrows(
     () => serve([], { TUCHUAN_ALWAYS_ON: "maybe" }),
     TypeError,
     `TUCHUAN_ALWAYS_ON "maybe"`,
   );
+  for (const [word] of words) assert.ok(err.message.includes(word.toLowerCase()), err.message);
   assertThrows(() => serve(["--always-on=maybe"]), TypeError, `--always-on "maybe"`);
   // A boolean takes no separate value, so a following word is a stray argument.
   assertThrows(() => serve(["--always-on", "yes"]), TypeError, `"yes"`, "--help");
@@ -196,6 +255,16 @@ Deno.test("bad numbers throw TypeError for the shape and RangeError for the rang
     [["--workers", "65"], RangeError, `--workers "65"`],
     [["--history", "61"], RangeError, `--history "61"`],
     [["--fps="], TypeError, `--fps ""`],
+    [["--fps", "0x10"], TypeError, `--fps "0x10"`],
+    [["--rotate", "45"], TypeError, `--rotate "45"`],
+    [["--flip", "x"], TypeError, `--flip "x"`],
+    [["--size-mode", "zoom"], TypeError, `--size-mode "zoom"`],
+    [["--header-timeout", "0"], RangeError, `--header-timeout "0"`],
+    [["--max-pending", "0"], RangeError, `--max-pending "0"`],
+    [["--host", "999.1.1.1"], RangeError, `--host "999.1.1.1"`],
+    [["--host", "a b"], TypeError, `--host "a b"`],
+    [["--control", "brightness"], TypeError, `--control "brightness"`],
+    [["--on-offline", "notify 'unclosed"], TypeError, "--on-offline"],
   ];
   for (const [args, ErrorClass, part] of cases) assertThrows(() => serve(args), ErrorClass, part);
 });
@@ -279,6 +348,74 @@ Deno.test("cors accepts * or an http(s) origin and normalises it", () => {
   }
 });
 
+Deno.test("sizes and rates take native for the source's own", () => {
+  assert.equal(serve(["--size", "native"]).size, null);
+  assert.equal(serve(["--fps", "NATIVE"]).fps, null);
+  assert.equal(serve(["--host", "[::1]"]).host, "::1");
+  assert.equal(serve(["--host", "camera.local"]).host, "camera.local");
+});
+
+Deno.test("--camera names cameras; --camera-option sets a camera flag for one of them", () => {
+  const config = serve([
+    "--camera",
+    "nozzle=/dev/video0",
+    "--camera",
+    "bed=http://cam.local/stream",
+    "--camera-option",
+    "bed.rotate=180",
+    "--camera-option",
+    "nozzle.control=focus_automatic_continuous=0",
+    "--camera-option",
+    "nozzle.control=focus_absolute=30",
+    "--fps",
+    "15",
+  ]);
+  assert.deepEqual(config.cameras, [
+    {
+      name: "nozzle",
+      source: "/dev/video0",
+      options: {
+        controls: [
+          { name: "focus_automatic_continuous", value: "0" },
+          { name: "focus_absolute", value: "30" },
+        ],
+      },
+    },
+    { name: "bed", source: "http://cam.local/stream", options: { rotate: 180 } },
+  ]);
+  assert.equal(config.fps, 15);
+  const env = serve([], { TUCHUAN_CAMERA: "a=testsrc b=testsrc" });
+  assert.deepEqual(env.cameras.map((c) => c.name), ["a", "b"]);
+  assertThrows(() => serve(["--camera", "a=x", "--camera", "A=y"]), TypeError, "used twice");
+  assertThrows(() => serve(["--camera", "bad name=x"]), TypeError, `--camera "bad name=x"`);
+  assertThrows(() => serve(["--camera", "stream=x"]), TypeError, "route of its own");
+  assertThrows(
+    () => serve(["--camera", "a=x", "--camera-option", "b.fps=3"]),
+    TypeError,
+    "no --camera is named",
+  );
+  assertThrows(
+    () => serve(["--camera", "a=x", "--camera-option", "a.port=3"]),
+    TypeError,
+    "not a camera option",
+  );
+  assertThrows(
+    () => serve(["--camera", "a=x", "--camera-option", "a.fps=0"]),
+    RangeError,
+    "--camera-option a.fps",
+  );
+  assertThrows(
+    () => serve(["--camera", "a=x", "--source", "testsrc"]),
+    TypeError,
+    "--source with --camera",
+  );
+});
+
+Deno.test("--tls-cert and --tls-key go together", () => {
+  assertThrows(() => serve(["--tls-cert", "c.pem"]), TypeError, "Missing --tls-key");
+  assert.equal(serve(["--tls-cert", "c.pem", "--tls-key", "k.pem"]).tlsKey, "k.pem");
+});
+
 Deno.test("other string flags reject empty values", () => {
   assertThrows(() => serve(["--source="]), TypeError, `--source ""`);
   assertThrows(() => serve(["--host="]), TypeError, `--host ""`);
@@ -310,14 +447,15 @@ Deno.test("usage lists every flag with its default and env variable, the sources
     assert.ok(line, `no line for --${flag}`);
     assert.match(line, new RegExp(`\\(default: [^,]+, env: ${env}\\)$`));
   }
-  assert.match(text, /--size WxH .*\(default: 640x480, env: TUCHUAN_SIZE\)/);
-  assert.match(text, /--workers N .*\(default: \d+, env: TUCHUAN_WORKERS\)/);
+  assert.match(text, /--size WxH .*\(default: native, env: TUCHUAN_SIZE\)/);
+  assert.match(text, /--size-mode stretch/);
+  assert.match(text, /--workers N .*\(default: \d+ \(CPU count\), env: TUCHUAN_WORKERS\)/);
   assert.match(text, /--user USER .*env: TUCHUAN_USER/);
   assert.match(text, /--password PASSWORD .*env: TUCHUAN_PASSWORD/);
   for (const source of ["auto", "testsrc", "/dev/videoN", "http(s)://", "rtsp://", ".mjpeg"]) {
     assert.ok(text.includes(source), source);
   }
-  assert.match(text, /\/dev\/video0 if present, else ffmpeg testsrc, else the bundled fixture/);
+  assert.match(text, /\/dev\/video0 if present, else ffmpeg testsrc, else the bundled recording/);
   assert.match(text, /tuchuan record --out FILE/);
   assert.match(text, /--frames N .*env: TUCHUAN_FRAMES/);
 });
@@ -325,9 +463,8 @@ Deno.test("usage lists every flag with its default and env variable, the sources
 Deno.test("record: defaults, flags, env and duration/frames", () => {
   assert.deepEqual(record(["--out", "a.mjpeg"]), {
     source: "auto",
-    width: 640,
-    height: 480,
-    fps: 30,
+    size: null,
+    fps: null,
     quality: 70,
     out: "a.mjpeg",
     duration: 10,
@@ -351,8 +488,7 @@ Deno.test("record: defaults, flags, env and duration/frames", () => {
     ]),
     {
       source: "testsrc",
-      width: 320,
-      height: 240,
+      size: { width: 320, height: 240 },
       fps: 15,
       quality: 80,
       out: "b.mjpeg",

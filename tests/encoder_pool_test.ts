@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { Image } from "imagescript";
-import { EncoderPool } from "../src/encoder_pool.ts";
-import { jpegInfo } from "../src/jpeg_info.ts";
-import type { RgbaFrame } from "../src/frame.ts";
+import { EncoderPool } from "../src/image/encoder_pool.ts";
+import { jpegInfo } from "../src/jpeg/jpeg_info.ts";
+import type { RgbaFrame } from "../src/core/frame.ts";
 
 const rgba = (w: number, h: number, at: number): RgbaFrame => ({
   kind: "rgba",

@@ -5,16 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { Image } from "imagescript";
-import { loadOfflineImage } from "../src/offline_frame.ts";
+import { fitOfflineImage } from "../src/image/offline_card.ts";
 import { startServer } from "../src/server.ts";
 import {
   fetchText,
+  ffmpegPid,
   getState,
   isAlive,
   type Part,
   StreamWatcher,
   waitFor,
 } from "./stream_helpers.ts";
+import { requires } from "./tools.ts";
 
 const FIXTURE = new URL("../fixtures/testcard.mjpeg", import.meta.url).pathname;
 
@@ -54,62 +56,66 @@ function closedPort(): number {
   return port;
 }
 
-Deno.test("ffmpeg killed: viewer stays connected, sees NO SIGNAL, video resumes on the same connection", async () => {
-  const server = await startServer(
-    { port: 0, source: "testsrc", width: 160, height: 120, fps: 10, alwaysOn: true },
-    // A longer first backoff than the default 0.5 s keeps the offline phase observable; the
-    // default schedule itself is covered by supervisor_test.ts.
-    { timing: { initialBackoffMs: 1500 } },
-  );
-  let watcher: StreamWatcher | null = null;
-  try {
-    watcher = await StreamWatcher.open(`${server.url}stream`, { keep: 400 });
-    await watcher.waitForCount(3);
-    const before = await getState(server.url);
-    assert.equal(before.source.online, true);
-    assert.equal((await fetchText(`${server.url}healthz`)).status, 200);
-    const pid = server.source.pid;
-    assert.ok(pid, "no ffmpeg pid while capturing");
+Deno.test(requires(["ffmpeg"], {
+  name:
+    "ffmpeg killed: viewer stays connected, sees NO SIGNAL, video resumes on the same connection",
+  async fn() {
+    const server = await startServer(
+      { port: 0, source: "testsrc", size: { width: 160, height: 120 }, fps: 10, alwaysOn: true },
+      // A longer first backoff than the default 0.5 s keeps the offline phase observable; the
+      // default schedule itself is covered by supervisor_test.ts.
+      { timing: { initialBackoffMs: 1500 } },
+    );
+    let watcher: StreamWatcher | null = null;
+    try {
+      watcher = await StreamWatcher.open(`${server.url}stream`, { keep: 400 });
+      await watcher.waitForCount(3);
+      const before = await getState(server.url);
+      assert.equal(before.source.online, true);
+      assert.equal((await fetchText(`${server.url}healthz`)).status, 200);
+      const pid = ffmpegPid();
+      assert.ok(pid, "no ffmpeg pid while capturing");
 
-    Deno.kill(pid, "SIGKILL");
+      Deno.kill(pid, "SIGKILL");
 
-    const down = await waitFor(async () => {
-      const s = await getState(server.url);
-      return s.source.online ? null : s;
-    }, "/state online:false");
-    assert.match(down.source.reason, /ffmpeg|SIGKILL|killed/i);
-    const health = await fetchText(`${server.url}healthz`);
-    assert.equal(health.status, 503);
-    const body = JSON.parse(health.text);
-    assert.equal(body.status, "offline");
-    assert.match(body.reason, /ffmpeg|SIGKILL|killed/i);
-    // Frames keep arriving while offline: the NO SIGNAL card, resent every second.
-    const atOffline = watcher.count;
-    await watcher.waitForCount(atOffline + 2, 5000);
+      const down = await waitFor(async () => {
+        const s = await getState(server.url);
+        return s.source.online ? null : s;
+      }, "/state online:false");
+      assert.match(down.source.reason, /ffmpeg|SIGKILL|killed|ended/i);
+      const health = await fetchText(`${server.url}healthz`);
+      assert.equal(health.status, 503);
+      const body = JSON.parse(health.text);
+      assert.equal(body.status, "offline");
+      assert.match(body.reason, /ffmpeg|SIGKILL|killed|ended/i);
+      // Frames keep arriving while offline: the NO SIGNAL card, resent every second.
+      const atOffline = watcher.count;
+      await watcher.waitForCount(atOffline + 2, 5000);
 
-    // ffmpeg is restarted: a new process, and video on the very same connection.
-    const newPid = await waitFor(() => {
-      const p = server.source.pid;
-      return p && p !== pid ? p : null;
-    }, "a new ffmpeg pid");
-    assert.notEqual(newPid, pid);
-    assert.equal(isAlive(pid), false, "the killed ffmpeg is still there");
-    await waitFor(async () => (await getState(server.url)).source.online, "/state online:true");
-    const atResume = watcher.count;
-    await watcher.waitForCount(atResume + 5);
-    assert.equal((await fetchText(`${server.url}healthz`)).status, 200);
-    const after = await getState(server.url);
-    assert.ok(after.restarts >= 1, "restart not counted");
-    assert.equal(after.clients, 1);
+      // ffmpeg is restarted: a new process, and video on the very same connection.
+      const newPid = await waitFor(() => {
+        const p = ffmpegPid();
+        return p && p !== pid ? p : null;
+      }, "a new ffmpeg pid");
+      assert.notEqual(newPid, pid);
+      assert.equal(isAlive(pid), false, "the killed ffmpeg is still there");
+      await waitFor(async () => (await getState(server.url)).source.online, "/state online:true");
+      const atResume = watcher.count;
+      await watcher.waitForCount(atResume + 5);
+      assert.equal((await fetchText(`${server.url}healthz`)).status, 200);
+      const after = await getState(server.url);
+      assert.ok(after.restarts >= 1, "restart not counted");
+      assert.equal(after.clients, 1);
 
-    assert.equal(watcher.ended, false, "the viewer was disconnected");
-    assert.equal(watcher.bad, 0, "a part was not a complete JPEG");
-    assert.deepEqual(await phases(watcher.recent), ["live", "offline", "live"]);
-  } finally {
-    await watcher?.close();
-    await server.stop();
-  }
-});
+      assert.equal(watcher.ended, false, "the viewer was disconnected");
+      assert.equal(watcher.bad, 0, "a part was not a complete JPEG");
+      assert.deepEqual(await phases(watcher.recent), ["live", "offline", "live"]);
+    } finally {
+      await watcher?.close();
+      await server.stop();
+    }
+  },
+}));
 
 Deno.test("http source: upstream stops and comes back on the same port, downstream follows", async () => {
   const fixtureFrames = new Set<string>();
@@ -147,7 +153,7 @@ Deno.test("http source: upstream stops and comes back on the same port, downstre
     assert.equal((await fetchText(`${downstream.url}healthz`)).status, 503);
     // While upstream is gone, restarts fail to connect and say so.
     await waitFor(
-      async () => /refused|connect|ffmpeg/i.test((await getState(downstream.url)).source.reason),
+      async () => /refused|reach/i.test((await getState(downstream.url)).source.reason),
       "a connection error as the reason",
     );
     const atOffline = watcher.count;
@@ -178,13 +184,12 @@ Deno.test("--offline-image is what viewers receive while the source is down", as
   // A solid magenta picture at a different aspect ratio than the stream.
   const picture = new Image(64, 64).fill(0xff00ffff);
   await Deno.writeFile(path, await picture.encode());
-  const expected = await loadOfflineImage(path, 160, 120);
+  const expected = await fitOfflineImage(await Deno.readFile(path), 160, 120);
   const server = await startServer({
     port: 0,
-    // Nothing listens there: ffmpeg fails to connect at every attempt.
+    // Nothing listens there: every attempt to connect fails.
     source: `http://127.0.0.1:${closedPort()}/stream`,
-    width: 160,
-    height: 120,
+    size: { width: 160, height: 120 },
     offlineImage: path,
   });
   let watcher: StreamWatcher | null = null;
@@ -200,7 +205,7 @@ Deno.test("--offline-image is what viewers receive while the source is down", as
     assert.ok(r > 200 && g < 60 && b > 200, `centre pixel is ${r},${g},${b}, not magenta`);
     const state = await getState(server.url);
     assert.equal(state.source.online, false);
-    assert.match(state.source.reason, /refused|connect|ffmpeg/i);
+    assert.match(state.source.reason, /refused|reach/i);
   } finally {
     await watcher?.close();
     await server.stop();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FpsMeter } from "../src/fps_meter.ts";
+import { FpsMeter } from "../src/core/fps_meter.ts";
 
 Deno.test("FpsMeter measures the delivered rate over one-second windows", () => {
   const m = new FpsMeter();

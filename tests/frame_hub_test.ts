@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { FrameHub, HubClosedError } from "../src/frame_hub.ts";
-import type { EncodedFrame } from "../src/frame.ts";
+import { FrameHub, HubClosedError } from "../src/pipeline/frame_hub.ts";
+import type { EncodedFrame } from "../src/core/frame.ts";
 
 const input = (n: number, at = n * 100) => ({
   jpeg: new Uint8Array([n]),

@@ -10,21 +10,22 @@
  */
 import assert from "node:assert/strict";
 import { Image } from "imagescript";
-import type { Config } from "../src/config.ts";
-import { systemClock } from "../src/clock.ts";
-import type { SourceFrame } from "../src/frame.ts";
-import { jpegInfo } from "../src/jpeg_info.ts";
+import type { Config } from "../src/config/config.ts";
+import { systemClock } from "../src/core/clock.ts";
+import type { SourceFrame } from "../src/core/frame.ts";
+import { jpegInfo } from "../src/jpeg/jpeg_info.ts";
 import {
   boundaryFromContentType,
   type MultipartPart,
   readMultipart,
-} from "../src/multipart_parser.ts";
+} from "../src/multipart/multipart_reader.ts";
 import { type RunningServer, startServer } from "../src/server.ts";
-import { loadRecording, replayFrames } from "../src/source/replay.ts";
 import type { Source } from "../src/source/source.ts";
+import { loopFrames, readRecording, testSource } from "./test_utils.ts";
+import { requires } from "./tools.ts";
 
 const FIXTURE = new URL("../fixtures/testcard.mjpeg", import.meta.url);
-const FRAMES = await loadRecording(await Deno.readFile(FIXTURE), "testcard.mjpeg");
+const FRAMES = await readRecording(FIXTURE);
 const BOUNDARY = "tuchuanframe";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -40,26 +41,15 @@ const CURL: Record<string, string> = { "User-Agent": "curl/8.5.0", "Accept": "*/
 const ADVANCE_BLOCK = enc.encode(`\r\n--${BOUNDARY}\r\nContent-Type: image/jpeg\r\n\r\n`);
 const OPEN_ADVANCE = ADVANCE_BLOCK.subarray(2);
 
-const HAS_FFMPEG = await new Deno.Command("ffmpeg", { args: ["-version"], stdout: "null" })
-  .output().then((o) => o.success, () => false);
-if (!HAS_FFMPEG) console.warn("http_api_test: ffmpeg is not on PATH: the testsrc test is ignored");
-
 /** The fixture replayed at `fps`; `published` lists the X-Timestamp of every frame yielded. */
 function replaySource(fps: number): { source: Source; published: string[] } {
   const published: string[] = [];
-  const source: Source = {
-    kind: "replay",
-    input: "testcard.mjpeg",
-    output: "jpeg",
-    reason: "test replay",
-    pid: null,
-    async *frames(signal: AbortSignal): AsyncGenerator<SourceFrame> {
-      for await (const frame of replayFrames(FRAMES, signal, systemClock, { fps })) {
-        published.push((frame.capturedAt / 1000).toFixed(6));
-        yield frame;
-      }
-    },
-  };
+  const source: Source = testSource(async function* (signal): AsyncGenerator<SourceFrame> {
+    for await (const frame of loopFrames(FRAMES, signal, systemClock, fps)) {
+      published.push((frame.capturedAt / 1000).toFixed(6));
+      yield frame;
+    }
+  }, "testcard.mjpeg");
   return { source, published };
 }
 
@@ -71,7 +61,7 @@ async function withReplay(
 ): Promise<void> {
   const { source, published } = replaySource(fps);
   const server = await startServer(
-    { port: 0, host: "127.0.0.1", width: 320, height: 240, workers: 1, ...options },
+    { port: 0, host: "127.0.0.1", workers: 1, ...options },
     { source },
   );
   try {
@@ -195,16 +185,14 @@ Deno.test("/stream: strict framing, full part headers, complete JPEGs, no-cache 
   await withReplay(25, {}, (server) => assertStrictStream(server.url, 5, 320, 240));
 });
 
-Deno.test({
+Deno.test(requires(["ffmpeg"], {
   name: "/stream: strict framing at the configured size (ffmpeg testsrc 160x120)",
-  ignore: !HAS_FFMPEG,
   async fn() {
     const server = await startServer({
       port: 0,
       host: "127.0.0.1",
       source: "testsrc",
-      width: 160,
-      height: 120,
+      size: { width: 160, height: 120 },
       fps: 15,
     });
     try {
@@ -213,7 +201,7 @@ Deno.test({
       await server.stop();
     }
   },
-});
+}));
 
 /** Reads `frames` frames in advance-headers layout and checks it byte by byte. */
 async function assertAdvanceLayout(res: Response, frames: number): Promise<void> {
@@ -232,7 +220,7 @@ async function assertAdvanceLayout(res: Response, frames: number): Promise<void>
   assert.equal(indexesOf(bytes, enc.encode("Content-Length")).length, 0);
 }
 
-Deno.test("/stream: Chromium <img> requests get advance headers; ?advance_headers overrides", async () => {
+Deno.test("/stream: every browser's <img> request gets advance headers; fetch() readers and ?advance_headers=0 do not", async () => {
   await withReplay(25, {}, async (server) => {
     await assertAdvanceLayout(await fetch(`${server.url}stream`, { headers: CHROMIUM_IMG }), 3);
     await assertAdvanceLayout(
@@ -246,15 +234,26 @@ Deno.test("/stream: Chromium <img> requests get advance headers; ?advance_header
     });
     assert.equal(off.parts.length, 3);
     for (const p of off.parts) assert.equal(Number(p.headers.get("content-length")), p.body.length);
-    // Firefox loading an image sends no Sec-CH-UA: normal layout.
-    const firefox = await readParts(`${server.url}stream`, {
-      headers: {
-        "Sec-Fetch-Dest": "image",
-        "User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0",
-      },
+    // Firefox and Safari paint late in the plain layout too: their <img> gets it ahead as well.
+    for (
+      const ua of [
+        "Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15",
+      ]
+    ) {
+      const img = await fetch(`${server.url}stream`, {
+        headers: { "Sec-Fetch-Dest": "image", "User-Agent": ua },
+      });
+      await assertAdvanceLayout(img, 2);
+    }
+    // A fetch() reader in a browser (Mainsail's) needs Content-Length: the full headers.
+    const reader = await readParts(`${server.url}stream`, {
+      headers: { ...CHROMIUM_IMG, "Sec-Fetch-Dest": "empty" },
       max: 2,
     });
-    assert.equal(firefox.parts.length, 2);
+    for (const p of reader.parts) {
+      assert.equal(Number(p.headers.get("content-length")), p.body.length);
+    }
   });
 });
 
@@ -525,7 +524,7 @@ Deno.test("/state reports source, size, viewers; POST /pause and /resume are ide
       assert.equal(state.width, 320);
       assert.equal(state.height, 240);
       assert.equal(state.source.width, 320);
-      assert.equal(typeof state.encoder.kind, "string");
+      assert.equal(state.encoder.path, "passthrough");
       assert.equal(typeof state.version, "string");
       assert.ok(state.uptime >= 0);
       assert.equal(state.clients, 1);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { jpegInfo } from "../src/jpeg_info.ts";
+import { jpegInfo } from "../src/jpeg/jpeg_info.ts";
 import { concat, makeJpeg } from "./test_utils.ts";
 
 /** Index of the first marker `code` in the header part of `jpeg` (its 0xFF byte). */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { JpegSplitter, type JpegSplitterOptions } from "../src/source/jpeg_splitter.ts";
+import { JpegSplitter, type JpegSplitterOptions } from "../src/jpeg/jpeg_splitter.ts";
 import { concat, makeJpeg as solidJpeg } from "./test_utils.ts";
 
 /** A gradient row keeps the entropy data from being trivially short. */

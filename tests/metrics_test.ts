@@ -5,21 +5,17 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { Config } from "../src/config.ts";
-import { systemClock } from "../src/clock.ts";
-import { type MultipartPart, readMultipart } from "../src/multipart_parser.ts";
+import type { Config } from "../src/config/config.ts";
+import { systemClock } from "../src/core/clock.ts";
+import { type MultipartPart, readMultipart } from "../src/multipart/multipart_reader.ts";
 import { type RunningServer, startServer } from "../src/server.ts";
-import { loadRecording, replayFrames } from "../src/source/replay.ts";
 import type { Source } from "../src/source/source.ts";
-import { killAfter } from "./test_utils.ts";
+import { killAfter, loopFrames, readRecording, testSource } from "./test_utils.ts";
+import { requires } from "./tools.ts";
 
 const FIXTURE = new URL("../fixtures/testcard.mjpeg", import.meta.url).pathname;
 const DAMAGED = new URL("../fixtures/damaged.mjpeg", import.meta.url).pathname;
 const BOUNDARY = "tuchuanframe";
-
-const HAS_PROMTOOL = await new Deno.Command("promtool", { args: ["--version"], stdout: "null" })
-  .output().then((o) => o.success, () => false);
-if (!HAS_PROMTOOL) console.warn("metrics_test: promtool is not on PATH: promtool check ignored");
 
 /** One sample: name, labels as written, value. */
 interface Sample {
@@ -103,7 +99,7 @@ async function withServer(
   source?: Source,
 ): Promise<void> {
   const server = await startServer(
-    { port: 0, host: "127.0.0.1", width: 320, height: 240, workers: 1, ...options },
+    { port: 0, host: "127.0.0.1", workers: 1, ...options },
     { source },
   );
   try {
@@ -113,7 +109,24 @@ async function withServer(
   }
 }
 
-Deno.test("/metrics passes promtool check and its counters follow the streams", async () => {
+Deno.test(requires(["promtool"], {
+  name: "/metrics passes promtool check metrics, with every camera labelled",
+  async fn() {
+    await withServer({ source: FIXTURE, encoder: "imagescript", quality: 60 }, async (server) => {
+      const a = await watch(`${server.url}stream`, 3);
+      const { text, samples } = await scrape(server);
+      await a.close();
+      const check = await promtool(text);
+      // Exit 0 means no errors; lint findings (naming advice) would print but also fail the exit.
+      assert.equal(check.code, 0, `promtool check metrics:\n${check.output}\n---\n${text}`);
+      assert.equal(check.output.trim(), "", `promtool has remarks:\n${check.output}`);
+      const perCamera = samples.filter((x) => x.name.startsWith("tuchuan_frames_"));
+      assert.ok(perCamera.length > 0 && perCamera.every((x) => x.labels.camera === "default"));
+    });
+  },
+}));
+
+Deno.test("/metrics counters follow the streams", async () => {
   // --encoder imagescript so the encode histogram has observations too.
   await withServer({ source: FIXTURE, encoder: "imagescript", quality: 60 }, async (server) => {
     const a = await watch(`${server.url}stream`, 5);
@@ -121,13 +134,6 @@ Deno.test("/metrics passes promtool check and its counters follow the streams", 
     await b.close();
     const { text, samples } = await scrape(server);
     await a.close();
-
-    if (HAS_PROMTOOL) {
-      const check = await promtool(text);
-      // Exit 0 means no errors; lint findings (naming advice) would print but also fail the exit.
-      assert.equal(check.code, 0, `promtool check metrics:\n${check.output}\n---\n${text}`);
-      assert.equal(check.output.trim(), "", `promtool has remarks:\n${check.output}`);
-    }
 
     // Every sample belongs to a family with HELP and TYPE.
     for (const s of samples) {
@@ -192,14 +198,11 @@ Deno.test("/metrics counts damaged frames as dropped{reason=corrupt}", async () 
 
 Deno.test("/metrics counts --drop-same-frames skips as dropped{reason=same}", async () => {
   // A source that repeats one picture: all but the once-a-second refresh are skipped.
-  const [first] = await loadRecording(await Deno.readFile(FIXTURE), "testcard.mjpeg");
-  const still: Source = {
-    kind: "replay",
-    input: "still",
-    output: "jpeg",
-    reason: "test: one frame repeated",
-    frames: (signal) => replayFrames([first], signal, systemClock, { fps: 50 }),
-  };
+  const [first] = await readRecording(FIXTURE);
+  const still: Source = testSource(
+    (signal) => loopFrames([first], signal, systemClock, 50),
+    "still",
+  );
   await withServer({ dropSameFrames: true }, async (server) => {
     // The second part is the once-a-second refresh: every capture in between was a skip.
     const s = await watch(`${server.url}stream`, 2);

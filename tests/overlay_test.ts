@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Image } from "imagescript";
-import { GLYPH_HEIGHT, GLYPH_WIDTH, glyphRows } from "../src/bitmap_font.ts";
+import { GLYPH_HEIGHT, GLYPH_WIDTH, glyphRows } from "../src/image/bitmap_font.ts";
 import {
   drawOverlay,
   drawText,
@@ -8,7 +8,7 @@ import {
   measureText,
   overlayScale,
   overlayText,
-} from "../src/overlay.ts";
+} from "../src/image/overlay.ts";
 
 /**
  * An opaque image of varied mid-tone pixels: never black or white, so both the dark box and

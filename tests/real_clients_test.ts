@@ -2,43 +2,20 @@
  * Real MJPEG clients against `/stream`: ffmpeg, GStreamer and OpenCV, the programs users point
  * at a camera server. Each must decode the frames at the configured size, from the ffmpeg
  * test pattern and from the replay of the bundled fixture, and ffmpeg also through the
- * mjpg-streamer alias `/?action=stream`. A missing tool ignores its tests and says which.
+ * mjpg-streamer alias `/?action=stream`. A missing tool ignores its tests and says which
+ * (tools.ts).
  *
  * @module
  */
 import assert from "node:assert/strict";
-import type { Config } from "../src/config.ts";
+import type { Config } from "../src/config/config.ts";
 import { startServer } from "../src/server.ts";
 import { killAfter } from "./test_utils.ts";
+import { requires, type Tool } from "./tools.ts";
 
 const FIXTURE = new URL("../fixtures/testcard.mjpeg", import.meta.url).pathname;
 /** Upper bound for one external client; it is killed past this, never waited on forever. */
 const TOOL_TIMEOUT_MS = 30_000;
-
-/** Whether `cmd args` runs and exits 0 (tool detection, not part of any assertion). */
-async function runs(cmd: string, args: string[]): Promise<boolean> {
-  try {
-    const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
-const HAS_FFMPEG = await runs("ffmpeg", ["-hide_banner", "-version"]);
-const HAS_GST = await runs("gst-inspect-1.0", ["souphttpsrc"]) &&
-  await runs("gst-inspect-1.0", ["multipartdemux"]) && await runs("gst-inspect-1.0", ["jpegdec"]);
-const HAS_CV2 = await runs("/usr/bin/python3", ["-c", "import cv2"]);
-for (
-  const [ok, what] of [
-    [HAS_FFMPEG, "ffmpeg is not on PATH: ffmpeg source and ffmpeg client tests ignored"],
-    [
-      HAS_GST,
-      "gst-launch-1.0 with souphttpsrc, multipartdemux and jpegdec is missing: GStreamer tests ignored",
-    ],
-    [HAS_CV2, "/usr/bin/python3 with cv2 (OpenCV) is missing: OpenCV tests ignored"],
-  ] as const
-) if (!ok) console.warn(`real_clients_test: ${what}`);
 
 interface ToolResult {
   code: number;
@@ -81,14 +58,14 @@ function explain(what: string, r: ToolResult): string {
   return `${what} (exit ${r.code}${r.timedOut ? ", killed after timeout" : ""}):\n${tail}`;
 }
 
-const SOURCES: { name: string; options: Partial<Config>; needsFfmpeg: boolean }[] = [
+const SOURCES: { name: string; options: Partial<Config>; tools: Tool[] }[] = [
   {
     name: "testsrc",
-    options: { source: "testsrc", width: 320, height: 240, fps: 15 },
-    needsFfmpeg: true,
+    options: { source: "testsrc", size: { width: 320, height: 240 }, fps: 15 },
+    tools: ["ffmpeg"],
   },
   // The fixture is 320x240 at 10 fps; it plays at its recorded timing.
-  { name: "replay", options: { source: FIXTURE, width: 320, height: 240 }, needsFfmpeg: false },
+  { name: "replay", options: { source: FIXTURE }, tools: [] },
 ];
 
 /** Runs `body` against a fresh server on a free port, stopping it whatever happens. */
@@ -134,17 +111,15 @@ async function ffmpegReads(url: string): Promise<void> {
 }
 
 for (const src of SOURCES) {
-  Deno.test({
+  Deno.test(requires(["ffmpeg", ...src.tools], {
     name: `ffmpeg decodes 30 frames of /stream (${src.name})`,
-    ignore: !HAS_FFMPEG,
     async fn() {
       await withServer(src.options, (base) => ffmpegReads(`${base}stream`));
     },
-  });
+  }));
 
-  Deno.test({
+  Deno.test(requires(["gstreamer", ...src.tools], {
     name: `GStreamer souphttpsrc ! multipartdemux ! jpegdec decodes 20 frames (${src.name})`,
-    ignore: !HAS_GST || (src.needsFfmpeg && !HAS_FFMPEG),
     async fn() {
       await withServer(src.options, async (base) => {
         // -v prints the negotiated caps (the decoded size) and, with silent=false, one
@@ -172,11 +147,10 @@ for (const src of SOURCES) {
         );
       });
     },
-  });
+  }));
 
-  Deno.test({
+  Deno.test(requires(["opencv", ...src.tools], {
     name: `OpenCV VideoCapture reads 20 frames of 320x240 (${src.name})`,
-    ignore: !HAS_CV2 || (src.needsFfmpeg && !HAS_FFMPEG),
     async fn() {
       await withServer(src.options, async (base) => {
         const script = [
@@ -197,13 +171,12 @@ for (const src of SOURCES) {
         for (const shape of shapes) assert.deepEqual(shape, [240, 320, 3]);
       });
     },
-  });
+  }));
 }
 
-Deno.test({
+Deno.test(requires(["ffmpeg"], {
   name: "ffmpeg reads the mjpg-streamer alias /?action=stream",
-  ignore: !HAS_FFMPEG,
   async fn() {
     await withServer(SOURCES[1].options, (base) => ffmpegReads(`${base}?action=stream`));
   },
-});
+}));

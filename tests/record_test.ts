@@ -6,33 +6,35 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { RecordOptions } from "../src/config.ts";
-import type { JpegFrame, SourceFrame } from "../src/frame.ts";
-import { jpegInfo } from "../src/jpeg_info.ts";
-import { readMultipart } from "../src/multipart_parser.ts";
+import type { RecordOptions } from "../src/config/config.ts";
+import type { JpegFrame, SourceFrame } from "../src/core/frame.ts";
+import { jpegInfo } from "../src/jpeg/jpeg_info.ts";
+import { readMultipart } from "../src/multipart/multipart_reader.ts";
 import { record } from "../src/record.ts";
-import { loadRecording, type RecordedFrame, replayFrames } from "../src/source/replay.ts";
+import { CLOSE_NORMAL, OPEN_NORMAL, partBytes } from "../src/multipart/multipart_writer.ts";
+import { bytesRecording, type RecordedPart, replayFrames } from "../src/source/replay_source.ts";
 import type { Source } from "../src/source/source.ts";
-import { FakeClock, killAfter } from "./test_utils.ts";
+import { concat, FakeClock, killAfter, readRecording, testSource } from "./test_utils.ts";
+import { requires } from "./tools.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const FIXTURE = new URL("../fixtures/testcard.mjpeg", import.meta.url);
 
-const HAS_FFMPEG = await new Deno.Command("ffmpeg", { args: ["-version"], stdout: "null" })
-  .output().then((o) => o.success, () => false);
-if (!HAS_FFMPEG) console.warn("record_test: ffmpeg is not on PATH: testsrc recordings ignored");
-
 function options(out: string, extra: Partial<RecordOptions>): RecordOptions {
   return {
     source: "testsrc",
-    width: 160,
-    height: 120,
+    size: { width: 160, height: 120 },
     fps: 10,
     quality: 60,
     out,
     logLevel: "warn",
     ...extra,
   };
+}
+
+/** Milliseconds of each part after the first, from their X-Timestamps. */
+function offsets(parts: RecordedPart[]): number[] {
+  return parts.map((p) => p.timestampMs! - parts[0].timestampMs!);
 }
 
 /** Runs `body` with a fresh temporary directory, removed afterwards. */
@@ -68,9 +70,8 @@ function assertIncreasing(values: number[], what: string): void {
   }
 }
 
-Deno.test({
+Deno.test(requires(["ffmpeg"], {
   name: "record --frames 5 of testsrc: five 160x120 frames that replay in order",
-  ignore: !HAS_FFMPEG,
   async fn() {
     await withTempDir(async (dir) => {
       const out = `${dir}/five.mjpeg`;
@@ -85,18 +86,16 @@ Deno.test({
       const { sizes, stamps } = await strictRead(out);
       assert.deepEqual(sizes, Array(5).fill("160x120"));
       assertIncreasing(stamps, "X-Timestamp");
-      const frames = await loadRecording(await Deno.readFile(out), "five.mjpeg");
+      const frames = await readRecording(out);
       assert.equal(frames.length, 5);
       assert.ok(frames.every((f) => f.jpeg && f.width === 160 && f.height === 120));
-      assert.equal(frames[0].offsetMs, 0);
-      assertIncreasing(frames.map((f) => f.offsetMs), "offset");
+      assertIncreasing(offsets(frames), "offset");
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(requires(["ffmpeg"], {
   name: "record --duration 1 of testsrc stops after a second of frames",
-  ignore: !HAS_FFMPEG,
   async fn() {
     await withTempDir(async (dir) => {
       const out = `${dir}/second.mjpeg`;
@@ -105,19 +104,18 @@ Deno.test({
       // than a second's worth plus the one that crossed the line.
       assert.ok(result.frames >= 2 && result.frames <= 11, `${result.frames} frames`);
       assert.ok(result.seconds >= 1, `stopped after ${result.seconds} s`);
-      const frames = await loadRecording(await Deno.readFile(out), "second.mjpeg");
+      const frames = await readRecording(out);
       assert.equal(frames.length, result.frames);
-      assertIncreasing(frames.map((f) => f.offsetMs), "offset");
-      assert.ok(frames.at(-1)!.offsetMs <= 1000, `spans ${frames.at(-1)!.offsetMs} ms`);
+      assertIncreasing(offsets(frames), "offset");
+      assert.ok(offsets(frames).at(-1)! <= 1000, `spans ${offsets(frames).at(-1)} ms`);
       const { stamps } = await strictRead(out);
       assertIncreasing(stamps, "X-Timestamp");
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(requires(["ffmpeg"], {
   name: "`main.ts record` on the command line writes a recording and exits 0",
-  ignore: !HAS_FFMPEG,
   async fn() {
     await withTempDir(async (dir) => {
       const out = `${dir}/cli.mjpeg`;
@@ -155,27 +153,21 @@ Deno.test({
       }
     });
   },
-});
+}));
 
 /** A source that yields `jpeg` at the given capture times, advancing `clock` to each. */
 function scriptedSource(jpeg: JpegFrame, times: number[], clock: FakeClock): Source {
-  return {
-    kind: "replay",
-    input: "scripted",
-    output: "jpeg",
-    reason: "test",
-    async *frames(signal: AbortSignal): AsyncGenerator<SourceFrame> {
-      for (const t of times) {
-        if (signal.aborted) return;
-        await clock.advance(t - clock.now());
-        yield { ...jpeg, capturedAt: t };
-      }
-    },
-  };
+  return testSource(async function* (signal: AbortSignal): AsyncGenerator<SourceFrame> {
+    for (const t of times) {
+      if (signal.aborted) return;
+      await clock.advance(t - clock.now());
+      yield { ...jpeg, capturedAt: t };
+    }
+  }, "scripted");
 }
 
 Deno.test("record writes each frame's capture time; --duration counts on the injected clock", async () => {
-  const [first] = await loadRecording(await Deno.readFile(FIXTURE), "testcard.mjpeg");
+  const [first] = await readRecording(FIXTURE);
   const jpeg: JpegFrame = {
     kind: "jpeg",
     data: first.jpeg!,
@@ -196,22 +188,34 @@ Deno.test("record writes each frame's capture time; --duration counts on the inj
     // The frame at 1000 ms reaches the duration: it is the last one written.
     assert.equal(result.frames, 8);
     assert.equal(result.seconds, 1);
-    const frames = await loadRecording(await Deno.readFile(out), "scripted.mjpeg");
-    assert.deepEqual(frames.map((f) => f.offsetMs), gaps.slice(0, 8));
+    const frames = await readRecording(out);
+    assert.deepEqual(offsets(frames), gaps.slice(0, 8));
     assert.ok(frames.every((f) => f.jpeg && f.jpeg.length === first.jpeg!.length));
   });
 });
 
+/** A recording in memory whose parts carry these offsets (ms) as their capture times. */
+function recordingAt(jpeg: Uint8Array, offsetsMs: number[]): Uint8Array {
+  const t0 = 1_700_000_000_000;
+  return concat(
+    OPEN_NORMAL,
+    ...offsetsMs.map((o, i) =>
+      partBytes({ seq: i + 1, jpeg, width: 320, height: 240, capturedAt: t0 + o }, "normal")
+    ),
+    CLOSE_NORMAL,
+  );
+}
+
 /** The offsets (ms after start) at which `replayFrames` yields its first `n` frames. */
 async function schedule(
-  frames: RecordedFrame[],
+  bytes: Uint8Array,
   n: number,
   fps?: number,
 ): Promise<number[]> {
   const clock = new FakeClock();
   const start = clock.now();
   const ac = new AbortController();
-  const it = replayFrames(frames, ac.signal, clock, { fps });
+  const it = replayFrames(bytesRecording(bytes), ac.signal, clock, { fps });
   const out: number[] = [];
   try {
     for (let i = 0; i < n; i++) {
@@ -238,28 +242,24 @@ async function schedule(
 }
 
 Deno.test("replay follows the recorded timing, loops after the mean gap, or a fixed --fps", async () => {
-  const [a] = await loadRecording(await Deno.readFile(FIXTURE), "testcard.mjpeg");
-  const frame = (offsetMs: number): RecordedFrame => ({ ...a, offsetMs });
-  const recorded = [frame(0), frame(100), frame(250), frame(600)];
+  const [a] = await readRecording(FIXTURE);
+  const recorded = recordingAt(a.jpeg!, [0, 100, 250, 600]);
   // Then the loop: 600 ms span + a 200 ms mean gap, and the same offsets again.
   assert.deepEqual(await schedule(recorded, 7), [0, 100, 250, 600, 800, 900, 1050]);
   assert.deepEqual(await schedule(recorded, 5, 20), [0, 50, 100, 150, 200]);
 });
 
-Deno.test({
+Deno.test(requires(["ffmpeg"], {
   name: "a testsrc recording replays on exactly its recorded schedule",
-  ignore: !HAS_FFMPEG,
   async fn() {
     await withTempDir(async (dir) => {
       const out = `${dir}/timed.mjpeg`;
       await record(options(out, { frames: 6, fps: 15 }));
-      const frames = await loadRecording(await Deno.readFile(out), "timed.mjpeg");
       const { stamps } = await strictRead(out);
       // Offsets are the recorded X-Timestamps less the first (to the millisecond).
-      const offsets = stamps.map((s) => (s - stamps[0]) * 1000);
-      frames.forEach((f, i) => assert.ok(Math.abs(f.offsetMs - offsets[i]) < 0.01));
-      const played = await schedule(frames, 6);
-      played.forEach((t, i) => assert.ok(Math.abs(t - offsets[i]) < 0.01, `frame ${i} at ${t}`));
+      const expected = stamps.map((s) => (s - stamps[0]) * 1000);
+      const played = await schedule(await Deno.readFile(out), 6);
+      played.forEach((t, i) => assert.ok(Math.abs(t - expected[i]) < 0.01, `frame ${i} at ${t}`));
     });
   },
-});
+}));

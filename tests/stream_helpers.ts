@@ -5,8 +5,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { jpegInfo } from "../src/jpeg_info.ts";
-import { boundaryFromContentType, readMultipart } from "../src/multipart_parser.ts";
+import { jpegInfo } from "../src/jpeg/jpeg_info.ts";
+import { boundaryFromContentType, readMultipart } from "../src/multipart/multipart_reader.ts";
 
 /** The `/state` fields the tests read. */
 export interface State {
@@ -173,6 +173,11 @@ export function procStat(pid: number): { state: string; ppid: number; comm: stri
   const comm = text.slice(text.indexOf("(") + 1, close);
   const [state, ppid] = text.slice(close + 2).split(" ");
   return { state, ppid: Number(ppid), comm };
+}
+
+/** The pid of this process's ffmpeg child, or null when none runs. */
+export function ffmpegPid(): number | null {
+  return childrenOf(Deno.pid).find((c) => c.comm === "ffmpeg")?.pid ?? null;
 }
 
 /** True while `pid` exists and is not a zombie waiting to be reaped. */

@@ -4,9 +4,9 @@
  * Time is a FakeClock; the source is scripted run by run from the test.
  */
 import assert from "node:assert/strict";
-import type { SourceFrame } from "../src/frame.ts";
+import type { SourceFrame } from "../src/core/frame.ts";
 import { type Source, SourceError } from "../src/source/source.ts";
-import { defaultTiming, Supervisor, type SupervisorTiming } from "../src/supervisor.ts";
+import { defaultTiming, Supervisor, type SupervisorTiming } from "../src/pipeline/supervisor.ts";
 import { FakeClock } from "./test_utils.ts";
 
 /** One call of `frames()`: the test pushes frames into it and ends or fails it. */
@@ -74,9 +74,12 @@ class Run {
 class ScriptedSource implements Source {
   readonly kind = "testsrc" as const;
   readonly input = "scripted";
-  readonly output = "jpeg" as const;
-  readonly reason = "test";
+  readonly offer = null;
   readonly runs: Run[] = [];
+
+  facts() {
+    return {};
+  }
 
   frames(signal: AbortSignal): AsyncIterable<SourceFrame> {
     const run = new Run(signal);
@@ -176,13 +179,17 @@ Deno.test("offline reason is the source's error message; online again with the n
   h.supervisor.start();
   await until(() => h.source.runs.length === 1, "first run");
   assert.equal(h.supervisor.online, false);
-  assert.equal(h.supervisor.reason, "starting");
+  // Starting is not an outage: no reason to give yet.
+  assert.equal(h.supervisor.state, "starting");
+  assert.equal(h.supervisor.reason, "");
   h.source.runs[0].frame(h.clock.now());
   await until(() => h.frames === 1, "first frame");
   assert.equal(h.supervisor.online, true);
+  assert.equal(h.supervisor.state, "online");
   assert.equal(h.supervisor.reason, "");
   await failRun(h, "ffmpeg failed: /dev/video0: No such device");
   assert.equal(h.supervisor.online, false);
+  assert.equal(h.supervisor.state, "offline");
   assert.equal(h.supervisor.reason, "ffmpeg failed: /dev/video0: No such device");
   assert.deepEqual(h.offline, ["ffmpeg failed: /dev/video0: No such device"]);
   // A source that simply ends is offline too, with a reason that says so.

@@ -1,9 +1,13 @@
 /**
- * Helpers shared by the tests: a manual clock.
+ * Helpers shared by the tests: a manual clock, test JPEGs and test sources.
  *
  * @module
  */
-import type { Clock } from "../src/frame.ts";
+import type { Clock } from "../src/core/clock.ts";
+import type { SourceFrame } from "../src/core/frame.ts";
+import type { SourceOffer } from "../src/plan/encode_plan.ts";
+import { type RecordedPart, recordingParts, sniffBoundary } from "../src/source/replay_source.ts";
+import type { Source } from "../src/source/source.ts";
 
 /** A clock that only moves when the test calls `advance()`. */
 export class FakeClock implements Clock {
@@ -31,6 +35,17 @@ export class FakeClock implements Clock {
         reject(signal.reason);
       }, { once: true });
     });
+  }
+
+  /** Calls `tick` every `periodMs` of fake time until `signal` aborts. */
+  every(periodMs: number, tick: () => void, signal: AbortSignal): void {
+    const loop = async () => {
+      while (!signal.aborted) {
+        await this.sleep(periodMs, signal);
+        tick();
+      }
+    };
+    loop().catch(() => {});
   }
 
   /** Number of sleeps waiting. */
@@ -106,4 +121,65 @@ export function killAfter(
     }
   }, ms);
   return { cancel: () => clearTimeout(timer), timedOut: () => fired };
+}
+
+/** What a test source offers by default: JPEGs tuchuan reads itself (as a recording does). */
+export const JPEG_OFFER: SourceOffer = Object.freeze({
+  jpeg: true,
+  native: true,
+  ffmpegCanRead: false,
+  size: null,
+  fps: null,
+  cameraFlip: false,
+  mode: "test frames",
+  notes: [],
+});
+
+/** A Source around a frames function, for startServer's `deps.source`. */
+export function testSource(
+  frames: Source["frames"],
+  input = "test",
+  offer: SourceOffer = JPEG_OFFER,
+): Source {
+  return { kind: "replay", input, offer, facts: () => ({ mode: offer.mode }), frames };
+}
+
+/** Every part of a recording, read from disk. */
+export async function readRecording(path: string | URL): Promise<RecordedPart[]> {
+  const file = await Deno.open(path);
+  const head = new Uint8Array(256);
+  const n = (await file.read(head)) ?? 0;
+  await file.seek(0, Deno.SeekMode.Start);
+  const parts: RecordedPart[] = [];
+  for await (
+    const part of recordingParts(file.readable, sniffBoundary(head.subarray(0, n))!, "test")
+  ) {
+    parts.push(part);
+  }
+  return parts;
+}
+
+/** The whole JPEGs of a recording as frames, at `fps`, looped until `signal` aborts. */
+export async function* loopFrames(
+  parts: readonly RecordedPart[],
+  signal: AbortSignal,
+  clock: Clock,
+  fps: number,
+): AsyncGenerator<SourceFrame> {
+  const jpegs = parts.filter((p) => p.jpeg);
+  for (let i = 0; !signal.aborted; i++) {
+    try {
+      await clock.sleep(1000 / fps, signal);
+    } catch {
+      return;
+    }
+    const p = jpegs[i % jpegs.length];
+    yield {
+      kind: "jpeg",
+      width: p.width,
+      height: p.height,
+      data: p.jpeg!,
+      capturedAt: clock.now(),
+    };
+  }
 }

@@ -15,9 +15,10 @@ import assert from "node:assert/strict";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { Image } from "imagescript";
 import { type RunningServer, startServer } from "../src/server.ts";
-import type { Config } from "../src/config.ts";
-import type { JpegFrame } from "../src/frame.ts";
+import type { Config } from "../src/config/config.ts";
+import type { JpegFrame } from "../src/core/frame.ts";
 import type { Source } from "../src/source/source.ts";
+import { JPEG_OFFER } from "./test_utils.ts";
 
 // The callbacks given to page.evaluate() run in Chromium. Rather than loading the DOM lib (its
 // stream types clash with Deno's when every test is type-checked together), declare the little
@@ -162,14 +163,17 @@ async function colourJpegs(palette: Rgb[]): Promise<Uint8Array[]> {
  * writes it to every viewer (passthrough: no encoding in between).
  */
 class ColourSource implements Source {
-  readonly kind = "testsrc" as const;
+  readonly kind = "replay" as const;
   readonly input = "colour test frames";
-  readonly output = "jpeg" as const;
-  readonly reason = "jpeg passthrough (test source)";
+  readonly offer = JPEG_OFFER;
   /** Frame index and wall time (ms) of every frame yielded, across restarts. */
   readonly yielded: { index: number; at: number }[] = [];
 
   constructor(readonly jpegs: Uint8Array[], readonly intervalMs: number) {}
+
+  facts() {
+    return { mode: "colour test frames" };
+  }
 
   async *frames(signal: AbortSignal): AsyncIterable<JpegFrame> {
     while (!signal.aborted) {
@@ -404,13 +408,17 @@ Deno.test({
         200,
       );
       // Then watch it for two seconds: a 10 fps source would have changed it ~20 times.
-      const published = server.metrics.framesPublished;
+      const published = server.cameras[0].metrics.framesPublished;
       const until = Date.now() + 2000;
       while (Date.now() < until) {
         assert.ok(sameBytes(await shot(page), frozen), "the picture changed while paused");
         await pause(200);
       }
-      assert.equal(server.metrics.framesPublished, published, "frames were published while paused");
+      assert.equal(
+        server.cameras[0].metrics.framesPublished,
+        published,
+        "frames were published while paused",
+      );
 
       await page.click("#pause");
       await waitFor("/state to say resumed", async () => (await getState(server)).paused === false);
@@ -551,7 +559,10 @@ Deno.test({
     try {
       await withViewer({ source: FIXTURE, maxClients: 1 }, undefined, async ({ server, page }) => {
         // The only slot is taken when the page loads: its image is refused (503).
-        await waitFor("the page's stream to be refused", () => server.metrics.clientsRejected > 0);
+        await waitFor(
+          "the page's stream to be refused",
+          () => server.cameras[0].metrics.clientsRejected > 0,
+        );
         await waitFor(
           "the page to say it is reconnecting",
           async () => (await page.textContent("#notice")) === "Reconnecting…",

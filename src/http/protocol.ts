@@ -1,17 +1,12 @@
 /**
- * Protocol constants, defined once: the multipart boundary, content types and cache headers.
+ * HTTP constants, defined once: content types and cache headers. The multipart boundary lives
+ * with the multipart writer.
  *
  * @module
  */
+import { JPEG_CONTENT_TYPE, STREAM_CONTENT_TYPE } from "../multipart/multipart_writer.ts";
 
-/** The multipart boundary of every `/stream` response. */
-export const BOUNDARY = "tuchuanframe";
-
-/** Content-Type of `/stream`. */
-export const STREAM_CONTENT_TYPE = `multipart/x-mixed-replace; boundary=${BOUNDARY}`;
-
-/** Content-Type of each part. */
-export const JPEG_CONTENT_TYPE = "image/jpeg";
+export { JPEG_CONTENT_TYPE, STREAM_CONTENT_TYPE };
 
 /** Content-Type of PNG snapshots. */
 export const PNG_CONTENT_TYPE = "image/png";

@@ -1,0 +1,159 @@
+/**
+ * The listening side of the HTTP server, on `Deno.serve` (HTTP/1.1, and HTTP/2 over TLS), with
+ * what it lacks for a camera on a LAN:
+ * - Running out of file descriptors must not end the server. `Deno.serve` gives up its listener
+ *   when an accept fails (EMFILE); connections already open keep working. So the failure is
+ *   logged once, the guard frees descriptors (request-less connections first), and the port is
+ *   listened on again, with backoff, until it works; then one line says it is back.
+ * - A small send-queue bound (`TCP_NOTSENT_LOWAT`) on the listening socket, which every
+ *   accepted connection inherits: a viewer on a slow link then skips frames instead of letting
+ *   the kernel queue megabytes (minutes of video) for it.
+ * - Bind errors that name the flag: a port in use, a host that does not resolve.
+ *
+ * @module
+ */
+import type { Clock } from "../core/clock.ts";
+import { InputError, messageOf } from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
+import type { ConnectionGuard } from "./connection_guard.ts";
+import type { SocketTable } from "./socket_table.ts";
+
+/**
+ * Unsent bytes the kernel may hold per connection. Small, so a lagging viewer's next frame is a
+ * fresh one; a whole frame is still accepted at once whenever the queue is below it.
+ */
+export const NOT_SENT_LOWAT = 16 * 1024;
+
+/** What to serve, where. */
+export interface HttpListenerOptions {
+  host: string;
+  port: number;
+  /** PEM certificate chain and key: HTTPS, with HTTP/2 negotiated by ALPN. */
+  tls?: { cert: string; key: string };
+  handler: Deno.ServeHandler<Deno.NetAddr>;
+  onError: (err: unknown) => Response | Promise<Response>;
+  clock: Clock;
+  log: Logger;
+  /** The process's sockets, for the send-queue bound; null where unavailable. */
+  table: SocketTable | null;
+  /** Frees descriptors after an accept failure; null where unavailable. */
+  guard: ConnectionGuard | null;
+}
+
+/** A listening server. */
+export interface HttpListener {
+  /** Where it listens (the port is the real one when 0 was asked). */
+  readonly addr: Deno.NetAddr;
+  /** Resolves once `shutdown()` has closed everything. */
+  readonly finished: Promise<void>;
+  /** Stops listening, waits for open responses to end, and resolves when all is closed. */
+  shutdown(): Promise<void>;
+}
+
+/** Turns a bind failure into an error that names the flag to change. */
+function bindError(err: unknown, host: string, port: number): Error {
+  const msg = messageOf(err);
+  if (err instanceof Deno.errors.AddrInUse) {
+    return new InputError(
+      `Invalid --port ${port}: it is already in use on ${host} (another tuchuan?); choose another port`,
+      { cause: err, flag: "--port" },
+    );
+  }
+  if (err instanceof Deno.errors.PermissionDenied) {
+    return new InputError(
+      `Invalid --port ${port}: not allowed to listen on it (ports below 1024 need root)`,
+      { cause: err, flag: "--port" },
+    );
+  }
+  if (err instanceof Deno.errors.AddrNotAvailable || /lookup|resolve|address/i.test(msg)) {
+    return new InputError(`Invalid --host "${host}": cannot listen there (${msg})`, {
+      cause: err,
+      flag: "--host",
+    });
+  }
+  return err instanceof Error ? err : new Error(msg);
+}
+
+/** Starts serving; throws an `InputError` naming `--port` or `--host` when it cannot bind. */
+export function listenHttp(o: HttpListenerOptions): HttpListener {
+  const servers: Deno.HttpServer<Deno.NetAddr>[] = [];
+  const stopping = new AbortController();
+  const serve = (port: number): Deno.HttpServer<Deno.NetAddr> => {
+    const server = Deno.serve({
+      hostname: o.host,
+      port,
+      onListen: () => {},
+      onError: o.onError,
+      ...(o.tls ?? {}),
+    }, o.handler);
+    servers.push(server);
+    boundSendQueue(o.table, server.addr.port, o.log);
+    server.finished.catch((err) => {
+      if (!stopping.signal.aborted) relisten(server.addr.port, err);
+    });
+    return server;
+  };
+
+  let relistening = false;
+  const relisten = async (port: number, err: unknown) => {
+    if (relistening) return;
+    relistening = true;
+    o.log.warn(
+      `Accepting connections failed (${messageOf(err)}): ending connections that sent no ` +
+        `request, then listening on port ${port} again`,
+    );
+    let delay = 100;
+    for (let attempt = 1; !stopping.signal.aborted; attempt++) {
+      o.guard?.relieve();
+      try {
+        serve(port);
+        o.log.info(`Listening on port ${port} again (attempt ${attempt})`);
+        relistening = false;
+        return;
+      } catch (e) {
+        if (attempt === 1) o.log.warn(`Cannot listen on port ${port} yet: ${messageOf(e)}`);
+      }
+      try {
+        await o.clock.sleep(delay, stopping.signal);
+      } catch {
+        break;
+      }
+      delay = Math.min(delay * 2, 2000);
+    }
+    relistening = false;
+  };
+
+  let first: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    first = serve(o.port);
+  } catch (err) {
+    throw bindError(err, o.host, o.port);
+  }
+  const done = Promise.withResolvers<void>();
+  let shut: Promise<void> | null = null;
+  return {
+    addr: first.addr,
+    finished: done.promise,
+    shutdown() {
+      shut ??= (async () => {
+        stopping.abort();
+        await Promise.allSettled(servers.map((s) => s.shutdown()));
+        await Promise.allSettled(servers.map((s) => s.finished));
+        done.resolve();
+      })();
+      return shut;
+    },
+  };
+}
+
+/** Sets the send-queue bound on the listening socket of `port` (inherited by connections). */
+function boundSendQueue(table: SocketTable | null, port: number, log: Logger): void {
+  if (!table) return;
+  try {
+    for (const s of table.sockets(port)) {
+      if (s.peer === null && table.isListening(s.fd)) table.setNotSentLowat(s.fd, NOT_SENT_LOWAT);
+    }
+  } catch (err) {
+    log.warn(`Cannot bound the send queue of port ${port}: ${messageOf(err)}`);
+  }
+}

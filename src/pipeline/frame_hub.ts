@@ -1,0 +1,156 @@
+/**
+ * The hub: holds the newest encoded frame and hands it to every client that asks.
+ *
+ * There is no queue per client. A client asks for "the first frame after sequence N"; if the hub
+ * already has a newer one it gets it at once, otherwise it waits for the next publish. A slow
+ * client therefore skips frames instead of building a backlog, and one encode serves everyone.
+ * A short ring of past frames serves `/snapshot.jpg?ago=SECONDS`.
+ *
+ * @module
+ */
+import type { EncodedFrame } from "../core/frame.ts";
+
+/** What `publish()` takes: a frame without its sequence number. */
+export type FrameInput = Omit<EncodedFrame, "seq">;
+
+interface Waiter {
+  after: number;
+  resolve: (frame: EncodedFrame) => void;
+  reject: (reason: unknown) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+/** Newest-frame fan-out with a bounded history ring. */
+export class FrameHub {
+  #latest: EncodedFrame | null = null;
+  #seq = 0;
+  #waiters = new Set<Waiter>();
+  #history: EncodedFrame[] = [];
+  #historyMs: number;
+  #historyMax: number;
+  #staleThrough = 0;
+  #closed = false;
+
+  /**
+   * @param options.historyMs how far back `frameAgo()` can reach (0 keeps only the newest frame)
+   * @param options.historyMax a cap on the number of frames kept for history, whatever their age
+   */
+  constructor(options: { historyMs?: number; historyMax?: number } = {}) {
+    this.#historyMs = options.historyMs ?? 0;
+    this.#historyMax = options.historyMax ?? 300;
+  }
+
+  /** The newest frame, or null before the first publish. */
+  get latest(): EncodedFrame | null {
+    return this.#latest;
+  }
+
+  /**
+   * Frames up to this sequence number were captured before capture last stopped (idle): a new
+   * viewer starts after it, so that its first picture is one taken after it came, not one that
+   * may be minutes old.
+   */
+  get staleThrough(): number {
+    return this.#staleThrough;
+  }
+
+  /** Marks every frame published so far as stale (capture stopped for lack of viewers). */
+  markStale(): void {
+    this.#staleThrough = this.#seq;
+  }
+
+  /** Number of clients currently waiting for a frame (for tests and leak checks). */
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Publishes a frame to every waiting client; returns it with its sequence number. */
+  publish(input: FrameInput): EncodedFrame {
+    const frame: EncodedFrame = { ...input, seq: ++this.#seq };
+    this.#latest = frame;
+    if (this.#historyMs > 0 && !frame.offline) {
+      this.#history.push(frame);
+      const oldest = frame.capturedAt - this.#historyMs - 1000;
+      while (
+        this.#history.length > this.#historyMax ||
+        (this.#history.length > 1 && this.#history[0].capturedAt < oldest)
+      ) this.#history.shift();
+    }
+    const ready = [...this.#waiters];
+    this.#waiters.clear();
+    for (const w of ready) {
+      if (w.signal && w.onAbort) w.signal.removeEventListener("abort", w.onAbort);
+      w.resolve(frame);
+    }
+    return frame;
+  }
+
+  /**
+   * The first frame with a sequence number greater than `after`: the newest one at once if it
+   * qualifies, else the next one published. Rejects when `signal` aborts or the hub closes.
+   */
+  next(after: number, signal?: AbortSignal): Promise<EncodedFrame> {
+    if (this.#closed) return Promise.reject(new HubClosedError());
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const latest = this.#latest;
+    if (latest && latest.seq > after) return Promise.resolve(latest);
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { after, resolve, reject, signal };
+      if (signal) {
+        // Removing the waiter on abort is what keeps a leaving client from leaking a closure.
+        waiter.onAbort = () => {
+          this.#waiters.delete(waiter);
+          reject(signal.reason);
+        };
+        signal.addEventListener("abort", waiter.onAbort, { once: true });
+      }
+      this.#waiters.add(waiter);
+    });
+  }
+
+  /**
+   * The newest frame captured at least `ms` milliseconds before `now`, from the history ring;
+   * null when the ring does not reach that far back.
+   */
+  frameAgo(ms: number, now: number): EncodedFrame | null {
+    if (ms <= 0) return this.#latest;
+    const target = now - ms;
+    for (let i = this.#history.length - 1; i >= 0; i--) {
+      if (this.#history[i].capturedAt <= target) return this.#history[i];
+    }
+    return null;
+  }
+
+  /** Bytes held by the history ring (for /state and the memory bound). */
+  get historyBytes(): number {
+    let n = 0;
+    for (const f of this.#history) n += f.jpeg.byteLength;
+    return n;
+  }
+
+  /** Rejects every waiting client and refuses new ones. */
+  close(): void {
+    this.#closed = true;
+    const waiting = [...this.#waiters];
+    this.#waiters.clear();
+    for (const w of waiting) {
+      if (w.signal && w.onAbort) w.signal.removeEventListener("abort", w.onAbort);
+      w.reject(new HubClosedError());
+    }
+  }
+}
+
+/** Raised to waiting clients when the hub closes (server shutdown). */
+export class HubClosedError extends Error {
+  /** @param options the usual `cause` */
+  constructor(options?: ErrorOptions) {
+    super("The frame hub is closed", options);
+    this.name = "HubClosedError";
+  }
+}

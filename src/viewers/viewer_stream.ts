@@ -1,0 +1,180 @@
+/**
+ * One `/stream` viewer: a pull-driven ReadableStream over the hub.
+ *
+ * `pull()` runs only when Deno's HTTP layer has taken the previous chunk, and the HTTP layer
+ * takes a chunk only when the kernel accepts it. With a small `TCP_NOTSENT_LOWAT` on the
+ * listening socket (see net/socket_table.ts) the kernel accepts little beyond what is already
+ * on its way, so a viewer that drains slowly is asked for frames less often and simply skips the
+ * ones it missed: there is no per-viewer queue, and a viewer that stops reading holds at most
+ * the one frame in flight.
+ *
+ * @module
+ */
+import type { Clock } from "../core/clock.ts";
+import type { EncodedFrame } from "../core/frame.ts";
+import { FpsMeter } from "../core/fps_meter.ts";
+import type { FrameHub } from "../pipeline/frame_hub.ts";
+import {
+  closingBytes,
+  openingBytes,
+  partBytes,
+  type PartMode,
+} from "../multipart/multipart_writer.ts";
+
+/** Options of one viewer's stream. */
+export interface ViewerStreamOptions {
+  /** Header layout: "advance" for browsers' `<img>`, "normal" for everyone else. */
+  mode: PartMode;
+  /** `?fps=N`: at most this many frames per second for this viewer; null for the source rate. */
+  maxFps: number | null;
+  clock: Clock;
+  /** Aborts when the server stops: the stream then ends with the closing boundary. */
+  stopSignal: AbortSignal;
+  /** Address of the viewer, for /state and logs. */
+  remote?: string;
+  /** Called after each frame handed to the HTTP layer. */
+  onFrame?: (viewer: ViewerStream, frame: EncodedFrame, bytes: number) => void;
+  /** Called once when the viewer is gone, whatever the reason. */
+  onClose?: (viewer: ViewerStream, reason: string) => void;
+}
+
+let nextId = 1;
+
+/** Why a stream was ended by the server rather than by the viewer. */
+export class ViewerClosedError extends Error {
+  /** @param message why; @param options the usual `cause` */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ViewerClosedError";
+  }
+}
+
+/** A connected viewer and its stream. */
+export class ViewerStream {
+  /** Unique id, increasing. */
+  readonly id: number = nextId++;
+  /** Header layout. */
+  readonly mode: PartMode;
+  /** Per-viewer frame-rate cap, or null. */
+  readonly maxFps: number | null;
+  /** Remote address. */
+  readonly remote: string;
+  /** When the viewer connected (epoch ms). */
+  readonly connectedAt: number;
+  /** Frames handed to the HTTP layer. */
+  framesSent = 0;
+  /** Bytes handed to the HTTP layer. */
+  bytesSent = 0;
+  /** Epoch ms at which the HTTP layer was given a chunk it has not taken yet; null when idle. */
+  pendingSince: number | null = null;
+  /** The response body. */
+  readonly stream: ReadableStream<Uint8Array>;
+  readonly #meter = new FpsMeter();
+  readonly #clock: Clock;
+  readonly #abort = new AbortController();
+  #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+  #closed = false;
+  #onClose?: (viewer: ViewerStream, reason: string) => void;
+
+  /** Subscribes to `hub` with the given options. */
+  constructor(hub: FrameHub, options: ViewerStreamOptions) {
+    this.mode = options.mode;
+    this.maxFps = options.maxFps;
+    this.remote = options.remote ?? "";
+    this.#clock = options.clock;
+    this.connectedAt = options.clock.now();
+    this.#onClose = options.onClose;
+    const signal = this.#abort.signal;
+    const stop = options.stopSignal;
+    const onStop = () => this.#abort.abort(new ViewerClosedError("Server stopping"));
+    if (stop.aborted) onStop();
+    else stop.addEventListener("abort", onStop, { once: true });
+    signal.addEventListener("abort", () => stop.removeEventListener("abort", onStop), {
+      once: true,
+    });
+
+    // Frames captured before capture last stopped are not shown to a viewer that comes later.
+    let lastSeq = hub.staleThrough;
+    let lastSentAt = -Infinity;
+    const mode = this.mode;
+    const interval = this.maxFps ? 1000 / this.maxFps : 0;
+    const clock = this.#clock;
+    const endWithBoundary = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+      controller.enqueue(closingBytes(mode));
+      controller.close();
+      this.#finish("server stopping");
+    };
+
+    this.stream = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#controller = controller;
+        // The opening boundary goes out with the response head, before any frame exists.
+        controller.enqueue(openingBytes(mode));
+        this.pendingSince = clock.now();
+      },
+      pull: async (controller) => {
+        this.pendingSince = null;
+        if (signal.aborted) return endWithBoundary(controller);
+        try {
+          if (interval > 0) {
+            const wait = lastSentAt + interval - clock.now();
+            if (wait > 0) await clock.sleep(wait, signal);
+          }
+          const frame = await hub.next(lastSeq, signal);
+          const bytes = partBytes(frame, mode);
+          controller.enqueue(bytes);
+          const now = clock.now();
+          this.pendingSince = now;
+          lastSeq = frame.seq;
+          lastSentAt = interval > 0 && now - lastSentAt < 2 * interval
+            ? lastSentAt + interval
+            : now;
+          this.framesSent++;
+          this.bytesSent += bytes.byteLength;
+          this.#meter.tick(now);
+          options.onFrame?.(this, frame, bytes.byteLength);
+        } catch {
+          // The server is stopping (or its hub closed): end with the closing boundary, unless
+          // the viewer is already gone.
+          if (!this.#closed) endWithBoundary(controller);
+        }
+      },
+      cancel: (reason) => {
+        this.#finish(`viewer left${reason ? `: ${String(reason)}` : ""}`);
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  /** Frames per second actually delivered to this viewer. */
+  fps(now: number): number {
+    return this.#meter.fps(now);
+  }
+
+  /** True once the viewer is gone. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Cuts the viewer off (for example after `--send-timeout`): errors the stream so the HTTP
+   * layer drops the connection.
+   */
+  terminate(reason: string): void {
+    if (this.#closed) return;
+    const err = new ViewerClosedError(reason);
+    try {
+      this.#controller?.error(err);
+    } catch {
+      // Already closed by the HTTP layer.
+    }
+    this.#finish(reason);
+  }
+
+  #finish(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.pendingSince = null;
+    if (!this.#abort.signal.aborted) this.#abort.abort(new ViewerClosedError(reason));
+    this.#onClose?.(this, reason);
+  }
+}
