@@ -216,13 +216,32 @@ export interface SpawnedServer {
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
+/** The most output of a spawned server kept for assertions (the rest is dropped, oldest first). */
+const MAX_OUTPUT = 1024 * 1024;
+
+/** How to spawn a server. */
+export interface SpawnOptions {
+  /** Run under `ulimit -n N` (soft and hard), through bash. */
+  fdLimit?: number;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+}
+
 /**
  * Spawns `deno run -A main.ts --port 0 ARGS` and resolves once its banner names the port.
  * The caller must end the process (signal it) and await `status`.
  */
-export async function spawnServer(args: string[]): Promise<SpawnedServer> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "--port", "0", ...args],
+export async function spawnServer(
+  args: string[],
+  options: SpawnOptions = {},
+): Promise<SpawnedServer> {
+  const deno = [Deno.execPath(), "run", "-A", MAIN, "--port", "0", ...args];
+  const [cmd, argv] = options.fdLimit
+    ? ["bash", ["-c", `ulimit -n ${options.fdLimit} && exec "$@"`, "tuchuan", ...deno]]
+    : [deno[0], deno.slice(1)];
+  const child = new Deno.Command(cmd as string, {
+    args: argv as string[],
+    env: options.env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -232,6 +251,7 @@ export async function spawnServer(args: string[]): Promise<SpawnedServer> {
   const drain = async (stream: ReadableStream<Uint8Array>) => {
     for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
       text += chunk;
+      if (text.length > MAX_OUTPUT) text = text.slice(-MAX_OUTPUT);
       const m = /live MJPEG on port (\d+)/.exec(text);
       if (m) banner.resolve(Number(m[1]));
     }

@@ -278,6 +278,22 @@ Deno.test("watchdog gives a starting source the longer startup grace", async () 
   await h.supervisor.stop();
 });
 
+Deno.test("a source that never yields a frame is tried less and less often, up to once a minute", async () => {
+  const h = harness();
+  h.supervisor.start();
+  // Each run stays silent through the startup grace (an ffmpeg looping over a file with no
+  // frames, at full speed): the backoff goes on doubling past the usual 10 s, up to 60 s.
+  const expected = [500, 1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000];
+  for (const [i, delay] of expected.entries()) {
+    await until(() => h.source.runs.length === i + 1, `run ${i + 1}`);
+    await h.clock.advance(TIMING.startupMs);
+    await until(() => h.delays.length === i + 1, `restart ${i + 1} scheduled`);
+    assert.equal(h.delays[i], delay);
+    await h.clock.advance(delay);
+  }
+  await h.supervisor.stop();
+});
+
 Deno.test("stop() aborts the running source and schedules no restart", async () => {
   const h = harness();
   h.supervisor.start();

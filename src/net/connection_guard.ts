@@ -17,9 +17,12 @@ import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import { type Endpoint, normalizeAddress, type SocketTable } from "./socket_table.ts";
 
+/** What the guard asks of the socket table (tests give a fake one). */
+export type GuardTable = Pick<SocketTable, "sockets" | "shutdown" | "fdLimit" | "countFds">;
+
 /** Options of {@link ConnectionGuard}. */
 export interface ConnectionGuardOptions {
-  table: SocketTable;
+  table: GuardTable;
   clock: Clock;
   log: Logger;
   /** A connection must send a complete request within this long. */
@@ -189,8 +192,8 @@ export class ConnectionGuard {
    * first, then idle ones, until a reserve is free again. Returns how many were ended.
    */
   relieve(): number {
-    this.sweep();
     const before = this.#total();
+    this.sweep();
     const pending = [...this.#conns.values()].filter((c) => c.active === 0 && c.requests === 0);
     const idle = [...this.#conns.values()].filter((c) => c.active === 0 && c.requests > 0);
     pending.sort((a, b) => a.firstSeen - b.firstSeen);

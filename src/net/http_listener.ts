@@ -24,6 +24,9 @@ import type { SocketTable } from "./socket_table.ts";
  */
 export const NOT_SENT_LOWAT = 16 * 1024;
 
+/** Accept failures less than this apart belong to one burst, reported in one log line. */
+const BURST_GAP_MS = 30_000;
+
 /** What to serve, where. */
 export interface HttpListenerOptions {
   host: string;
@@ -87,7 +90,7 @@ export function listenHttp(o: HttpListenerOptions): HttpListener {
       ...(o.tls ?? {}),
     }, o.handler);
     servers.push(server);
-    boundSendQueue(o.table, server.addr.port, o.log);
+    boundSendQueue(o.table, server.addr.port, o.log, o.clock, stopping.signal);
     server.finished.catch((err) => {
       if (!stopping.signal.aborted) relisten(server.addr.port, err);
     });
@@ -95,23 +98,38 @@ export function listenHttp(o: HttpListenerOptions): HttpListener {
   };
 
   let relistening = false;
+  // One log line per burst of failures: a flood makes accept fail again and again.
+  let lastFailure = -Infinity;
+  let burstFailures = 0;
   const relisten = async (port: number, err: unknown) => {
     if (relistening) return;
     relistening = true;
-    o.log.warn(
-      `Accepting connections failed (${messageOf(err)}): ending connections that sent no ` +
-        `request, then listening on port ${port} again`,
-    );
+    const now = o.clock.now();
+    const newBurst = now - lastFailure > BURST_GAP_MS;
+    lastFailure = now;
+    burstFailures = newBurst ? 1 : burstFailures + 1;
+    if (newBurst) {
+      o.log.warn(
+        `Accepting connections failed (${messageOf(err)}): ending connections that sent no ` +
+          `request, then listening on port ${port} again`,
+      );
+    }
     let delay = 100;
     for (let attempt = 1; !stopping.signal.aborted; attempt++) {
       o.guard?.relieve();
       try {
         serve(port);
-        o.log.info(`Listening on port ${port} again (attempt ${attempt})`);
+        const line = `Listening on port ${port} again (after ${burstFailures} accept failure${
+          burstFailures === 1 ? "" : "s"
+        })`;
+        if (newBurst) o.log.info(line);
+        else o.log.debug(line);
         relistening = false;
         return;
       } catch (e) {
-        if (attempt === 1) o.log.warn(`Cannot listen on port ${port} yet: ${messageOf(e)}`);
+        if (attempt === 1 && newBurst) {
+          o.log.warn(`Cannot listen on port ${port} yet: ${messageOf(e)}`);
+        }
       }
       try {
         await o.clock.sleep(delay, stopping.signal);
@@ -146,14 +164,35 @@ export function listenHttp(o: HttpListenerOptions): HttpListener {
   };
 }
 
-/** Sets the send-queue bound on the listening socket of `port` (inherited by connections). */
-function boundSendQueue(table: SocketTable | null, port: number, log: Logger): void {
+/**
+ * Sets the send-queue bound on the listening socket of `port` (inherited by connections). Right
+ * after an accept failure there may be no descriptor to list /proc/self/fd with: it is tried
+ * again every second, for a minute.
+ */
+async function boundSendQueue(
+  table: SocketTable | null,
+  port: number,
+  log: Logger,
+  clock: Clock,
+  signal: AbortSignal,
+): Promise<void> {
   if (!table) return;
-  try {
-    for (const s of table.sockets(port)) {
-      if (s.peer === null && table.isListening(s.fd)) table.setNotSentLowat(s.fd, NOT_SENT_LOWAT);
+  for (let attempt = 0; attempt < 60 && !signal.aborted; attempt++) {
+    try {
+      for (const s of table.sockets(port)) {
+        if (s.peer === null && table.isListening(s.fd)) table.setNotSentLowat(s.fd, NOT_SENT_LOWAT);
+      }
+      return;
+    } catch (err) {
+      if (attempt === 0) {
+        log.debug(`Cannot bound the send queue of port ${port} yet: ${messageOf(err)}`);
+      }
     }
-  } catch (err) {
-    log.warn(`Cannot bound the send queue of port ${port}: ${messageOf(err)}`);
+    try {
+      await clock.sleep(1000, signal);
+    } catch {
+      return;
+    }
   }
+  log.warn(`Cannot bound the send queue of port ${port}: slow viewers may lag`);
 }

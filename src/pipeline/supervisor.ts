@@ -20,6 +20,12 @@ export interface SupervisorTiming {
   initialBackoffMs: number;
   /** ...up to this (10 s). */
   maxBackoffMs: number;
+  /**
+   * ...or up to this (60 s) after a run that produced nothing until the watchdog stopped it:
+   * such a source (a file with no frames that ffmpeg loops over at full speed) costs a core for
+   * the whole startup grace at every try, so it is tried far less often.
+   */
+  barrenBackoffMs: number;
   /** A run that delivered frames this long resets the backoff (one minute). */
   healthyMs: number;
   /** No frame for this long aborts the run: max(3 frame periods, 2 s). */
@@ -34,6 +40,7 @@ export function defaultTiming(fps: number): SupervisorTiming {
   return {
     initialBackoffMs: 500,
     maxBackoffMs: 10_000,
+    barrenBackoffMs: 60_000,
     healthyMs: 60_000,
     watchdogMs,
     startupMs: Math.max(watchdogMs, 5000),
@@ -130,12 +137,14 @@ export class Supervisor {
       let firstFrameAt: number | null = null;
       let lastFrameAt = started;
       let reason = "";
+      let silenced = false;
       const watchdog = (async () => {
         while (!run.signal.aborted) {
           const limit = firstFrameAt === null ? t.startupMs : t.watchdogMs;
           const wait = lastFrameAt + limit - this.#clock.now();
           if (wait <= 0) {
             reason = `No frame from the source for ${(limit / 1000).toFixed(1)} s`;
+            silenced = true;
             run.abort();
             return;
           }
@@ -181,7 +190,8 @@ export class Supervisor {
       } catch {
         break;
       }
-      delay = Math.min(delay * 2, t.maxBackoffMs);
+      const barren = silenced && firstFrameAt === null;
+      delay = Math.min(delay * 2, barren ? t.barrenBackoffMs : t.maxBackoffMs);
     }
   }
 }
