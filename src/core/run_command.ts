@@ -35,14 +35,31 @@ export interface RunCommandOptions {
   clock?: Clock;
 }
 
-async function readBounded(stream: ReadableStream<Uint8Array>, max: number): Promise<string> {
+/** How long the output may still come after the program ended (its children may hold it). */
+const DRAIN_MS = 500;
+
+async function readBounded(
+  stream: ReadableStream<Uint8Array>,
+  max: number,
+  stop: Promise<void>,
+): Promise<string> {
   const chunks: Uint8Array[] = [];
   let kept = 0;
-  for await (const chunk of stream) {
-    if (kept >= max) continue; // keep draining, so the program never blocks on a full pipe
-    const part = chunk.subarray(0, max - kept);
-    chunks.push(part);
-    kept += part.byteLength;
+  const reader = stream.getReader();
+  // A program's own children (a hook's `sleep`) can keep the pipe open after it was killed:
+  // reading stops a moment after the program itself ended.
+  stop.then(() => reader.cancel().catch(() => {}));
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (kept >= max) continue; // keep draining, so the program never blocks on a full pipe
+      const part = value.subarray(0, max - kept);
+      chunks.push(part);
+      kept += part.byteLength;
+    }
+  } catch {
+    // Cancelled: what came so far is the output.
   }
   const all = new Uint8Array(kept);
   let off = 0;
@@ -85,9 +102,12 @@ export async function runCommand(
   }, () => {});
   options.signal?.addEventListener("abort", kill, { once: true });
   try {
+    const drained = child.status.then(() =>
+      (options.clock ?? systemClock).sleep(DRAIN_MS, limit.signal).catch(() => {})
+    );
     const [stdout, stderr, status] = await Promise.all([
-      readBounded(child.stdout, max),
-      readBounded(child.stderr, max),
+      readBounded(child.stdout, max, drained),
+      readBounded(child.stderr, max, drained),
       child.status,
     ]);
     return {
