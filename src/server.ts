@@ -25,13 +25,12 @@ import { ImageJobs } from "./image/image_jobs.ts";
 import { ConnectionGuard } from "./net/connection_guard.ts";
 import { listenHttp } from "./net/http_listener.ts";
 import { SocketTable } from "./net/socket_table.ts";
-import { loadTlsFiles } from "./net/tls_files.ts";
 import type { Camera } from "./pipeline/camera.ts";
 import { CameraMetrics } from "./pipeline/camera_metrics.ts";
 import { Capture } from "./pipeline/capture.ts";
 import { Demand } from "./pipeline/demand.ts";
 import { Encoder } from "./pipeline/encoder.ts";
-import { FrameHub } from "./pipeline/frame_hub.ts";
+import { FrameHub, HISTORY_STEP_MS } from "./pipeline/frame_hub.ts";
 import { HookRunner } from "./pipeline/hook_runner.ts";
 import { OfflineLoop } from "./pipeline/offline_loop.ts";
 import { Publisher } from "./pipeline/publisher.ts";
@@ -223,7 +222,7 @@ async function buildCamera(
   // 4. Hub: the newest frame for everyone, with a short history; the offline card goes there too.
   const hub = new FrameHub({
     historyMs: s.history * 1000,
-    historyMax: Math.ceil(s.history * (s.fps ?? source.offer?.fps ?? 30)) + 2,
+    historyMax: Math.ceil((s.history * 1000) / HISTORY_STEP_MS) + 2,
   });
   const publisher = new Publisher({ hub, clock, metrics, dropSameFrames: s.dropSameFrames });
   const offline = new OfflineLoop({
@@ -309,8 +308,9 @@ export async function startServer(
   const config: Config = { ...DEFAULT_CONFIG, ...options };
   const clock = deps.clock ?? systemClock;
   const log = deps.log ?? silentLogger;
+  // Loaded only for HTTPS: the certificate and key checks (PEM, X.509) are of no use otherwise.
   const tls = config.tlsCert && config.tlsKey
-    ? loadTlsFiles(config.tlsCert, config.tlsKey)
+    ? (await import("./net/tls_files.ts")).loadTlsFiles(config.tlsCert, config.tlsKey)
     : undefined;
   const images = new ImageJobs({ clock });
   const shared: Shared = {
@@ -372,7 +372,6 @@ export async function startServer(
       tls,
       clock,
       log,
-      table,
       guard,
       onError: (err) => {
         // A viewer cut off by --send-timeout surfaces here; it is logged where it happens.
