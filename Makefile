@@ -11,7 +11,7 @@ COMPILE_INCLUDES := --include src/image/encode_worker.ts --include fixtures/test
 # A 2 MiB young generation: every viewer's connection makes short-lived garbage, and V8's default
 # lets the heap grow to ~70 MB of mostly empty space under connection churn (RSS 134 MB after
 # 12,000 connects, 79 MB with this flag, for ~10 % more CPU at 200 viewers; see BENCHMARKS.md).
-V8_FLAGS     := --max-semi-space-size=2
+V8_FLAGS     := --max-semi-space-size=2,--expose-gc
 # Tests that build the binary or boot the camera VM have their own targets.
 TEST_IGNORE  := --ignore=tests/binary,tests/camera
 

@@ -3,7 +3,7 @@
  * scenario body and always stops it.
  *
  * Both servers replay the same JPEG files at the same rate: the seed through its `FakeCam`,
- * tuchuan through ffmpeg passthrough (`--encoder ffmpeg`, no re-encode), so the comparison is
+ * tuchuan reading the folder itself (passthrough, no ffmpeg, no re-encode), so the comparison is
  * about delivery, not encoding. `--always-on` keeps tuchuan's capture running with no viewer, as
  * the seed's does, so start-up of the source is not measured as client latency.
  *
@@ -43,7 +43,7 @@ export function replaySpec(
     args: [
       ...prefix,
       ...["--source", dir, "--fps", String(cfg.fps), "--port", String(port)],
-      ...["--encoder", "ffmpeg", "--always-on", "--log-level", "warn"],
+      ...["--always-on", "--log-level", "warn"],
     ],
     port,
     readiness: "healthz",

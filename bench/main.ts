@@ -32,7 +32,7 @@ export const SCENARIOS: readonly Scenario[] = [
 ];
 
 /** V8 flags tuchuan runs with in production (`make run`, `make binary`). */
-const V8_FLAGS = "--max-semi-space-size=2";
+const V8_FLAGS = "--max-semi-space-size=2,--expose-gc";
 
 /** Hard limit on a whole run; past it everything is killed (a hung server must not hang CI). */
 const DEADLINE_S = { full: 540, quick: 150 };

@@ -85,6 +85,14 @@ Deno.test("a viewer that stops reading does not slow the others down", async () 
     const stalled = state.viewers.find((v) => v.id === stalledId);
     assert.ok(stalled, "the stalled viewer was dropped (send timeout is 10 s)");
     assert.ok(stalled.framesSent <= stalledAt + 2, "the stalled viewer kept being fed");
+    // Held back once its own socket buffers are full (its receive buffer takes about 128 KB,
+    // 25 of the fixture's 5 KB frames), not after the 4 MiB a server's send buffer can grow to
+    // (800 of them).
+    assert.ok(
+      stalled.framesSent <= 50,
+      `${stalled.framesSent} frames queued for a viewer that reads none`,
+    );
+    assert.equal((stalled as unknown as { lagging: boolean }).lagging, true);
     // The reading viewer keeps the source's rate (10 fps in the fixture), with slack for load.
     assert.ok(fps >= 7, `the reading viewer got ${fps.toFixed(1)} fps next to a stalled one`);
     assert.equal(watcher.bad, 0);

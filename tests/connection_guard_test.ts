@@ -37,6 +37,22 @@ class FakeTable implements GuardTable {
   countFds(): number {
     return this.fds + this.conns.size;
   }
+
+  /** Bytes queued per descriptor, as the test sets them. */
+  readonly queued = new Map<number, number>();
+
+  sendQueue(fd: number): number | null {
+    return this.conns.has(fd) ? this.queued.get(fd) ?? 0 : null;
+  }
+
+  peerOf(fd: number): Endpoint | null {
+    return this.conns.get(fd)?.peer ?? null;
+  }
+
+  fdOf(peer: Endpoint): number {
+    for (const s of this.conns.values()) if (s.peer?.port === peer.port) return s.fd;
+    return -1;
+  }
 }
 
 function setup(options: { maxPending?: number } = {}) {
@@ -122,5 +138,19 @@ Deno.test("when descriptors run out, request-less then idle connections go, olde
   assert.ok(ended >= 1, "nothing was ended");
   assert.equal(table.ended[0], pending[0], "the oldest request-less connection goes first");
   assert.ok(!table.ended.includes(viewer.port), "a viewer was cut off");
+  guard.stop();
+});
+
+Deno.test("a viewer's send queue is read from its own descriptor, and a reused descriptor is not mistaken for it", () => {
+  const { table, guard } = setup();
+  const viewer = table.open(50_100);
+  const queue = guard.sendQueue(remote(viewer));
+  const fd = table.fdOf(viewer);
+  table.queued.set(fd, 120_000);
+  assert.equal(queue(), 120_000);
+  // The viewer leaves and another client gets the same descriptor number.
+  const info = table.conns.get(fd)!;
+  table.conns.set(fd, { ...info, peer: { address: "192.168.1.60", port: 50_999 } });
+  assert.equal(queue(), null, "a stranger's queue was reported as the viewer's");
   guard.stop();
 });

@@ -118,3 +118,93 @@ Deno.test("a viewer that comes after capture stopped waits for a fresh frame, no
   assert.match(got!, /Content-Length: 12/);
   await reader.cancel();
 });
+
+Deno.test("a lagging viewer waits until its send queue drains, then gets the newest frame", async () => {
+  const clock = new FakeClock();
+  const hub = new FrameHub();
+  let queue = 0;
+  const client = new ViewerStream(hub, {
+    mode: "normal",
+    maxFps: null,
+    clock,
+    stopSignal: new AbortController().signal,
+    sendQueue: () => queue,
+  });
+  const reader = client.stream.getReader();
+  await reader.read();
+  hub.publish(frameOf(1, 1000, clock.now()));
+  assert.match(text((await reader.read()).value!), /Content-Length: 1000/);
+  // The kernel still holds three frames for it: this viewer is behind.
+  queue = 3500;
+  const next = reader.read();
+  for (let i = 2; i <= 10; i++) {
+    hub.publish(frameOf(i, 1000 + i, clock.now()));
+    await clock.advance(33);
+  }
+  assert.equal(client.lagging, true);
+  let got = false;
+  next.then(() => got = true);
+  await clock.advance(200);
+  assert.equal(got, false, "a frame went out while three were still queued");
+  // Drained: the next frame sent is the newest one (11), not frame 2.
+  hub.publish(frameOf(11, 1011, clock.now()));
+  queue = 0;
+  await clock.advance(60);
+  assert.match(text((await next).value!), /Content-Length: 1011/);
+  await reader.cancel();
+});
+
+Deno.test("a viewer with a frame or two in flight is never held back", async () => {
+  const clock = new FakeClock();
+  const hub = new FrameHub();
+  const client = new ViewerStream(hub, {
+    mode: "normal",
+    maxFps: null,
+    clock,
+    stopSignal: new AbortController().signal,
+    // A fast reader on a real link: a frame on its way at any time.
+    sendQueue: () => 1400,
+  });
+  const reader = client.stream.getReader();
+  await reader.read();
+  const counter = countParts(reader);
+  for (let i = 1; i <= 30; i++) {
+    hub.publish(frameOf(i, 1000, clock.now()));
+    await clock.advance(33);
+  }
+  assert.equal(client.lagging, false);
+  assert.ok(counter.count >= 29, `only ${counter.count} of 30 frames`);
+  await reader.cancel();
+  await counter.done;
+});
+
+Deno.test("while a lagging viewer drains, its send timeout counts from its last progress", async () => {
+  const clock = new FakeClock();
+  const hub = new FrameHub();
+  let queue = 0;
+  const client = new ViewerStream(hub, {
+    mode: "normal",
+    maxFps: null,
+    clock,
+    stopSignal: new AbortController().signal,
+    sendQueue: () => queue,
+  });
+  const reader = client.stream.getReader();
+  await reader.read();
+  hub.publish(frameOf(1, 1000, clock.now()));
+  await reader.read();
+  queue = 5000;
+  const pending = reader.read();
+  hub.publish(frameOf(2, 1000, clock.now()));
+  await clock.advance(100);
+  const stuck = client.pendingSince!;
+  await clock.advance(1000);
+  assert.equal(client.pendingSince, stuck, "no progress, yet the timeout restarted");
+  queue = 4000;
+  await clock.advance(100);
+  assert.ok(client.pendingSince! > stuck, "progress did not count");
+  queue = 0;
+  await clock.advance(100);
+  await pending;
+  await reader.cancel();
+});

@@ -42,7 +42,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     key: "source",
     value: { kind: "text", expected: "a source such as auto, testsrc or /dev/video0" },
     placeholder: "SOURCE",
-    description: "Where frames come from (see Sources below)",
+    description: "Where frames come from (see Sources)",
     scope: "camera",
   },
   {

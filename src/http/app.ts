@@ -83,6 +83,7 @@ export function createApp(ctx: AppContext): Hono<Env> {
       clock: ctx.clock,
       log: ctx.log,
       stopSignal: ctx.stopSignal,
+      sendQueueFor: ctx.guard ? (remote) => ctx.guard!.sendQueue(remote) : undefined,
     });
   const snapshot = (c: Context<Env>, format: "jpeg" | "png") =>
     snapshotResponse(c.req.raw, new URL(c.req.url), c.get("camera"), format, {

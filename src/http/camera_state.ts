@@ -51,6 +51,7 @@ export function cameraState(camera: Camera, now: number) {
       fps: round(v.fps(now)),
       maxFps: v.maxFps,
       mode: v.mode,
+      lagging: v.lagging,
       framesSent: v.framesSent,
       bytesSent: v.bytesSent,
       seconds: round((now - v.connectedAt) / 1000),

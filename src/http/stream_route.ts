@@ -19,6 +19,8 @@ export interface StreamDeps {
   log: Logger;
   /** Aborts when the server stops: streams end with the closing boundary. */
   stopSignal: AbortSignal;
+  /** A reader of the kernel's send queue for a viewer's connection, where it can be read. */
+  sendQueueFor?: (remote: Deno.NetAddr) => () => number | null;
 }
 
 /** The connection a request came on, as the listener hands it to the app. */
@@ -54,6 +56,7 @@ export function streamResponse(
     clock: deps.clock,
     stopSignal: deps.stopSignal,
     remote: conn.remoteAddr?.hostname,
+    sendQueue: conn.remoteAddr ? deps.sendQueueFor?.(conn.remoteAddr) : undefined,
     onFrame: (_viewer, _frame, bytes) => {
       metrics.framesSent++;
       metrics.bytesSent += bytes;

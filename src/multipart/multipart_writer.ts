@@ -56,15 +56,25 @@ export function formatTimestamp(epochMs: number): string {
 /** Which header layout a client gets. */
 export type PartMode = "normal" | "advance";
 
-const cache = new WeakMap<EncodedFrame, { normal?: Uint8Array; advance?: Uint8Array }>();
+/**
+ * The parts of the last few frames. Viewers ask for the newest frame (or the one before it, when
+ * they were still busy with it), so a short list is enough; a cache keyed by every frame would
+ * keep a second copy of each frame the snapshot history holds.
+ */
+const recent: { frame: EncodedFrame; normal?: Uint8Array; advance?: Uint8Array }[] = [];
+const RECENT = 3;
 
 /**
  * The bytes that carry `frame` in the given mode, from the part header through the next
  * delimiter. Built once per frame and mode, then shared by every client.
  */
 export function partBytes(frame: EncodedFrame, mode: PartMode): Uint8Array {
-  let entry = cache.get(frame);
-  if (!entry) cache.set(frame, entry = {});
+  let entry = recent.find((e) => e.frame === frame);
+  if (!entry) {
+    entry = { frame };
+    recent.unshift(entry);
+    if (recent.length > RECENT) recent.pop();
+  }
   const hit = entry[mode];
   if (hit) return hit;
   const jpeg = frame.jpeg;

@@ -18,7 +18,10 @@ import type { Logger } from "../core/logger.ts";
 import { type Endpoint, normalizeAddress, type SocketTable } from "./socket_table.ts";
 
 /** What the guard asks of the socket table (tests give a fake one). */
-export type GuardTable = Pick<SocketTable, "sockets" | "shutdown" | "fdLimit" | "countFds">;
+export type GuardTable = Pick<
+  SocketTable,
+  "sockets" | "shutdown" | "fdLimit" | "countFds" | "sendQueue" | "peerOf"
+>;
 
 /** Options of {@link ConnectionGuard}. */
 export interface ConnectionGuardOptions {
@@ -122,6 +125,55 @@ export class ConnectionGuard {
       tracked.active--;
       tracked.lastActivity = this.#o.clock.now();
     };
+  }
+
+  /**
+   * A reader of the bytes the kernel holds for the connection from `remote` (sent and not yet
+   * acknowledged, or not sent yet): a viewer that drains slowly shows as a growing queue. The
+   * descriptor is looked up in the guard's table (filled by its sweep), or by a scan of its own
+   * the first time it is needed; the reader says null while it is unknown.
+   */
+  sendQueue(remote: { hostname: string; port: number }): () => number | null {
+    const peer = { address: normalizeAddress(remote.hostname), port: remote.port };
+    const key = `${peer.address}|${peer.port}`;
+    let fd = -1;
+    let lookedAt = -Infinity;
+    const { table, clock } = this.#o;
+    return () => {
+      if (fd < 0) {
+        fd = this.#conns.get(key)?.fd ?? -1;
+        // A scan lists every socket: at most one a second per viewer, the sweep fills in the rest.
+        if (fd < 0 && clock.now() - lookedAt >= 1000) {
+          lookedAt = clock.now();
+          fd = this.#find(peer);
+        }
+        if (fd < 0) return null;
+      }
+      const bytes = table.sendQueue(fd);
+      // A large reading is worth a check that the descriptor still is this viewer's connection.
+      if (bytes !== null && bytes > 0) {
+        const now = table.peerOf(fd);
+        if (!now || now.port !== peer.port || now.address !== peer.address) {
+          fd = -1;
+          return null;
+        }
+      }
+      return bytes;
+    };
+  }
+
+  /** The descriptor of the connection from `peer`, from a scan of the guarded ports; -1 if none. */
+  #find(peer: Endpoint): number {
+    try {
+      for (const port of this.#ports) {
+        for (const s of this.#o.table.sockets(port)) {
+          if (s.peer?.port === peer.port && s.peer.address === peer.address) return s.fd;
+        }
+      }
+    } catch {
+      // Out of descriptors for the listing: the sweep will find it later.
+    }
+    return -1;
   }
 
   /** One pass: learns new connections, forgets closed ones, ends the ones over a limit. */

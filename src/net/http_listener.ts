@@ -5,9 +5,6 @@
  *   when an accept fails (EMFILE); connections already open keep working. So the failure is
  *   logged once, the guard frees descriptors (request-less connections first), and the port is
  *   listened on again, with backoff, until it works; then one line says it is back.
- * - A small send-queue bound (`TCP_NOTSENT_LOWAT`) on the listening socket, which every
- *   accepted connection inherits: a viewer on a slow link then skips frames instead of letting
- *   the kernel queue megabytes (minutes of video) for it.
  * - Bind errors that name the flag: a port in use, a host that does not resolve.
  *
  * @module
@@ -16,13 +13,6 @@ import type { Clock } from "../core/clock.ts";
 import { InputError, messageOf } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { ConnectionGuard } from "./connection_guard.ts";
-import type { SocketTable } from "./socket_table.ts";
-
-/**
- * Unsent bytes the kernel may hold per connection. Small, so a lagging viewer's next frame is a
- * fresh one; a whole frame is still accepted at once whenever the queue is below it.
- */
-export const NOT_SENT_LOWAT = 16 * 1024;
 
 /** Accept failures less than this apart belong to one burst, reported in one log line. */
 const BURST_GAP_MS = 30_000;
@@ -37,8 +27,6 @@ export interface HttpListenerOptions {
   onError: (err: unknown) => Response | Promise<Response>;
   clock: Clock;
   log: Logger;
-  /** The process's sockets, for the send-queue bound; null where unavailable. */
-  table: SocketTable | null;
   /** Frees descriptors after an accept failure; null where unavailable. */
   guard: ConnectionGuard | null;
 }
@@ -90,7 +78,6 @@ export function listenHttp(o: HttpListenerOptions): HttpListener {
       ...(o.tls ?? {}),
     }, o.handler);
     servers.push(server);
-    boundSendQueue(o.table, server.addr.port, o.log, o.clock, stopping.signal);
     server.finished.catch((err) => {
       if (!stopping.signal.aborted) relisten(server.addr.port, err);
     });
@@ -162,37 +149,4 @@ export function listenHttp(o: HttpListenerOptions): HttpListener {
       return shut;
     },
   };
-}
-
-/**
- * Sets the send-queue bound on the listening socket of `port` (inherited by connections). Right
- * after an accept failure there may be no descriptor to list /proc/self/fd with: it is tried
- * again every second, for a minute.
- */
-async function boundSendQueue(
-  table: SocketTable | null,
-  port: number,
-  log: Logger,
-  clock: Clock,
-  signal: AbortSignal,
-): Promise<void> {
-  if (!table) return;
-  for (let attempt = 0; attempt < 60 && !signal.aborted; attempt++) {
-    try {
-      for (const s of table.sockets(port)) {
-        if (s.peer === null && table.isListening(s.fd)) table.setNotSentLowat(s.fd, NOT_SENT_LOWAT);
-      }
-      return;
-    } catch (err) {
-      if (attempt === 0) {
-        log.debug(`Cannot bound the send queue of port ${port} yet: ${messageOf(err)}`);
-      }
-    }
-    try {
-      await clock.sleep(1000, signal);
-    } catch {
-      return;
-    }
-  }
-  log.warn(`Cannot bound the send queue of port ${port}: slow viewers may lag`);
 }

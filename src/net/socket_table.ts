@@ -1,12 +1,12 @@
 /**
  * The TCP sockets of this process, seen from the kernel side, for what Deno's HTTP server does
- * not offer: a send-queue bound for slow viewers, and closing connections that never send a
- * request. Linux only: it lists `/proc/self/fd` and asks libc (through Deno FFI, a handful of
+ * not offer: how much a slow viewer's connection has queued, and closing connections that never
+ * send a request. Linux only: it lists `/proc/self/fd` and asks libc (through Deno FFI, a handful of
  * plain socket calls) what each socket is and where it goes. Where either is missing,
  * {@link SocketTable.open} returns null and tuchuan runs without these guards.
  *
- * Why FFI: Deno exposes neither the file descriptor of a served connection nor `setsockopt`,
- * and the alternatives cost more. Reading the kernel's connection table (`/proc/net/tcp`) took
+ * Why FFI: Deno exposes neither the file descriptor of a served connection nor its socket
+ * options, and the alternatives cost more. Reading the kernel's connection table (`/proc/net/tcp`) took
  * 5.7 ms a read on a busy host, and a socket's own calls take microseconds.
  *
  * The guards never close a descriptor Deno owns: `shutdown(2)` ends the connection, and Deno
@@ -34,8 +34,6 @@ const AF_INET = 2;
 const AF_INET6 = 10;
 const SOL_SOCKET = 1;
 const SO_ACCEPTCONN = 30;
-const IPPROTO_TCP = 6;
-const TCP_NOTSENT_LOWAT = 25;
 const SHUT_RDWR = 2;
 const RLIMIT_NOFILE = 7;
 /** `SIOCOUTQ`: bytes in the send queue not yet acknowledged (same number as TIOCOUTQ). */
@@ -45,7 +43,6 @@ const SYMBOLS = {
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
@@ -153,27 +150,17 @@ export class SocketTable {
     return rc === 0 && this.#int[0] === 1;
   }
 
-  /**
-   * Sets `TCP_NOTSENT_LOWAT` on `fd`: the kernel then takes more data only while fewer than
-   * `bytes` of it wait unsent. Set on a listening socket, it is inherited by every accepted one.
-   */
-  setNotSentLowat(fd: number, bytes: number): boolean {
-    this.#int[0] = bytes;
-    return this.#libc.setsockopt(
-      fd,
-      IPPROTO_TCP,
-      TCP_NOTSENT_LOWAT,
-      new Uint8Array(this.#int.buffer),
-      4,
-    ) === 0;
-  }
-
   /** Bytes sent to the peer and not yet acknowledged, plus those not sent yet; null on error. */
   sendQueue(fd: number): number | null {
     this.#int[0] = 0;
     return this.#libc.ioctl(fd, SIOCOUTQ, new Uint8Array(this.#int.buffer)) === 0
       ? this.#int[0]
       : null;
+  }
+
+  /** The peer `fd` is connected to now, or null (closed, reused for a listener, not TCP). */
+  peerOf(fd: number): Endpoint | null {
+    return this.#endpoint(fd, "getpeername");
   }
 
   /**

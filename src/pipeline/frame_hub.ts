@@ -21,6 +21,13 @@ interface Waiter {
   onAbort?: () => void;
 }
 
+/**
+ * Frames kept for `?ago=` are at least this far apart: four a second are enough to look back
+ * "about two seconds", and a ring of every frame would hold 150 frames for the default 5 s at
+ * 30 fps (3 MB at 640x480, 30 MB at 1080p).
+ */
+export const HISTORY_STEP_MS = 250;
+
 /** Newest-frame fan-out with a bounded history ring. */
 export class FrameHub {
   #latest: EncodedFrame | null = null;
@@ -74,7 +81,8 @@ export class FrameHub {
   publish(input: FrameInput): EncodedFrame {
     const frame: EncodedFrame = { ...input, seq: ++this.#seq };
     this.#latest = frame;
-    if (this.#historyMs > 0 && !frame.offline) {
+    const lastKept = this.#history.at(-1)?.capturedAt ?? -Infinity;
+    if (this.#historyMs > 0 && !frame.offline && frame.capturedAt - lastKept >= HISTORY_STEP_MS) {
       this.#history.push(frame);
       const oldest = frame.capturedAt - this.#historyMs - 1000;
       while (

@@ -8,6 +8,7 @@
 import type { Clock } from "../core/clock.ts";
 import type { EncodedFrame, Size } from "../core/frame.ts";
 import { FpsMeter } from "../core/fps_meter.ts";
+import { noteFrameBytes } from "../core/gc_pacer.ts";
 import type { CameraMetrics } from "./camera_metrics.ts";
 import type { FrameHub } from "./frame_hub.ts";
 
@@ -67,6 +68,8 @@ export class Publisher {
       return;
     }
     this.#size = { width, height };
+    // The frame's bytes, and about as many again for its part in the stream.
+    noteFrameBytes(2 * jpeg.byteLength);
     this.#last = hub.publish({ jpeg, width, height, capturedAt });
     metrics.framesPublished++;
     this.#meter.tick(clock.now());

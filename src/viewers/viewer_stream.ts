@@ -1,12 +1,18 @@
 /**
  * One `/stream` viewer: a pull-driven ReadableStream over the hub.
  *
- * `pull()` runs only when Deno's HTTP layer has taken the previous chunk, and the HTTP layer
- * takes a chunk only when the kernel accepts it. With a small `TCP_NOTSENT_LOWAT` on the
- * listening socket (see net/socket_table.ts) the kernel accepts little beyond what is already
- * on its way, so a viewer that drains slowly is asked for frames less often and simply skips the
- * ones it missed: there is no per-viewer queue, and a viewer that stops reading holds at most
- * the one frame in flight.
+ * `pull()` runs only when Deno's HTTP layer has taken the previous chunk, so a viewer that drains
+ * slowly is asked for frames less often and simply skips the ones it missed: there is no
+ * per-viewer queue in tuchuan.
+ *
+ * The kernel, though, takes whatever is written until the socket's send buffer is full, and
+ * Linux grows that buffer up to 4 MiB (`net.ipv4.tcp_wmem`): measured, a viewer reading one
+ * frame a second let 3.2 MB (about 150 frames) pile up, so each frame it saw was minutes old.
+ * Making the kernel refuse earlier (`TCP_NOTSENT_LOWAT`) only moved the pile into Deno's HTTP
+ * layer (hyper buffers a few hundred KB per connection), where nothing can see it. So each
+ * frame first asks how much the kernel still holds for this viewer (`sendQueue`, one ioctl):
+ * more than one and a half frames means it lags, and its next frame waits until the queue has
+ * drained, then is the newest one.
  *
  * @module
  */
@@ -32,6 +38,8 @@ export interface ViewerStreamOptions {
   stopSignal: AbortSignal;
   /** Address of the viewer, for /state and logs. */
   remote?: string;
+  /** Bytes the kernel holds for this viewer's connection, or null when unknown. */
+  sendQueue?: () => number | null;
   /** Called after each frame handed to the HTTP layer. */
   onFrame?: (viewer: ViewerStream, frame: EncodedFrame, bytes: number) => void;
   /** Called once when the viewer is gone, whatever the reason. */
@@ -39,6 +47,9 @@ export interface ViewerStreamOptions {
 }
 
 let nextId = 1;
+
+/** How often a lagging viewer's send queue is looked at while it drains. */
+export const DRAIN_POLL_MS = 50;
 
 /** Why a stream was ended by the server rather than by the viewer. */
 export class ViewerClosedError extends Error {
@@ -67,6 +78,8 @@ export class ViewerStream {
   bytesSent = 0;
   /** Epoch ms at which the HTTP layer was given a chunk it has not taken yet; null when idle. */
   pendingSince: number | null = null;
+  /** True while this viewer is paced by how fast it drains. */
+  lagging = false;
   /** The response body. */
   readonly stream: ReadableStream<Uint8Array>;
   readonly #meter = new FpsMeter();
@@ -96,6 +109,8 @@ export class ViewerStream {
     // Frames captured before capture last stopped are not shown to a viewer that comes later.
     let lastSeq = hub.staleThrough;
     let lastSentAt = -Infinity;
+    let lastBytes = 0;
+    const sendQueue = options.sendQueue;
     const mode = this.mode;
     const interval = this.maxFps ? 1000 / this.maxFps : 0;
     const clock = this.#clock;
@@ -120,12 +135,17 @@ export class ViewerStream {
             const wait = lastSentAt + interval - clock.now();
             if (wait > 0) await clock.sleep(wait, signal);
           }
-          const frame = await hub.next(lastSeq, signal);
+          let frame = await hub.next(lastSeq, signal);
+          if (sendQueue && lastBytes > 0 && await this.#drain(sendQueue, lastBytes, signal)) {
+            // Send the newest frame, not the one that was current before the wait.
+            frame = await hub.next(lastSeq, signal);
+          }
           const bytes = partBytes(frame, mode);
           controller.enqueue(bytes);
           const now = clock.now();
           this.pendingSince = now;
           lastSeq = frame.seq;
+          lastBytes = bytes.byteLength;
           lastSentAt = interval > 0 && now - lastSentAt < 2 * interval
             ? lastSentAt + interval
             : now;
@@ -143,6 +163,37 @@ export class ViewerStream {
         this.#finish(`viewer left${reason ? `: ${String(reason)}` : ""}`);
       },
     }, { highWaterMark: 0 });
+  }
+
+  /**
+   * When more than one and a half frames' worth is still queued for this viewer (a frame on its
+   * way is normal), waits until the queue has drained to a quarter of a frame. While it shrinks, the send timeout counts from the last progress.
+   * Returns true when it waited.
+   */
+  async #drain(
+    sendQueue: () => number | null,
+    lastBytes: number,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    let queued = sendQueue();
+    if (queued === null || queued <= 1.5 * lastBytes) {
+      this.lagging = false;
+      return false;
+    }
+    this.lagging = true;
+    const clock = this.#clock;
+    let least = queued;
+    this.pendingSince = clock.now();
+    while (queued !== null && queued > lastBytes / 4) {
+      await clock.sleep(DRAIN_POLL_MS, signal);
+      queued = sendQueue();
+      if (queued !== null && queued < least) {
+        least = queued;
+        this.pendingSince = clock.now();
+      }
+    }
+    this.pendingSince = null;
+    return true;
   }
 
   /** Frames per second actually delivered to this viewer. */
