@@ -73,20 +73,36 @@ function modesOf(format: V4l2Format, want: Size | null): Offered[] {
   for (const s of format.sizes) {
     if (s.kind === "discrete") {
       out.push({ format, size: { width: s.width, height: s.height }, fps: s.fps });
-    } else out.push({ format, size: clampStepwise(s, want ?? DEFAULT_LIMIT), fps: s.fps });
+    } else {
+      out.push({ format, size: want ? clampStepwise(s, want) : defaultStepwise(s), fps: s.fps });
+    }
   }
   return out;
 }
 
-function clampStepwise(s: Extract<FrameSizes, { kind: "stepwise" }>, want: Size): Size {
+type Stepwise = Extract<FrameSizes, { kind: "stepwise" }>;
+
+/** The size on the sensor's grid nearest `want`, never outside its range. */
+function clampStepwise(s: Stepwise, want: Size, round = Math.round): Size {
   const fit = (v: number, min: number, max: number, step: number) => {
     const c = Math.min(max, Math.max(min, v));
-    return min + Math.round((c - min) / step) * step;
+    // The last step may overshoot max when (max - min) is not a multiple of step.
+    const steps = Math.min(round((c - min) / step), Math.floor((max - min) / step));
+    return min + steps * step;
   };
   return {
     width: fit(want.width, s.minWidth, s.maxWidth, s.stepWidth),
     height: fit(want.height, s.minHeight, s.maxHeight, s.stepHeight),
   };
+}
+
+/**
+ * Without `--size`: the sensor's full size scaled into {@link DEFAULT_LIMIT} with its aspect
+ * kept (a 2592x1944 sensor gives 960x720, not a 16:9 crop of it), down to the sensor's step.
+ */
+function defaultStepwise(s: Stepwise): Size {
+  const scale = Math.min(1, DEFAULT_LIMIT.width / s.maxWidth, DEFAULT_LIMIT.height / s.maxHeight);
+  return clampStepwise(s, { width: s.maxWidth * scale, height: s.maxHeight * scale }, Math.floor);
 }
 
 const area = (s: Size) => s.width * s.height;
@@ -143,6 +159,8 @@ export function negotiate(
   } else {
     const limit = area(DEFAULT_LIMIT);
     const fitting = modes.filter((m) => area(m.size) <= limit);
+    // The size does not bend to --fps: a rate the camera lacks at the best size is met by its
+    // nearest one, with a note, rather than by a smaller picture.
     const fluent = fitting.filter((m) => topFps(m) >= DEFAULT_MIN_FPS);
     const pool = fluent.length > 0 ? fluent : fitting;
     size = pool.length > 0
@@ -178,7 +196,11 @@ export function negotiate(
   const why = isJpeg
     ? "the camera's own MJPEG"
     : `${chosen.format.fourcc}: the camera ${
-      jpegFormats.length === 0 ? "offers no MJPEG" : "offers no MJPEG at this mode"
+      jpegFormats.length === 0
+        ? "offers no MJPEG"
+        : jpeg
+        ? `gives ${fpsText(rateOf(chosen))} fps in it, ${fpsText(rateOf(jpeg))} in MJPEG`
+        : "offers no MJPEG at this mode"
     }`;
   return {
     mode: { fourcc: chosen.format.fourcc, ffmpegFormat, jpeg: isJpeg, size, fps },

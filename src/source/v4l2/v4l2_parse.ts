@@ -75,6 +75,14 @@ const DISCRETE = /^\s*Size:\s*Discrete\s+(\d+)x(\d+)\s*$/;
 const STEPWISE =
   /^\s*Size:\s*(?:Stepwise|Continuous)\s+(\d+)x(\d+)\s*-\s*(\d+)x(\d+)(?:\s+with step\s+(\d+)\/(\d+))?/;
 const INTERVAL = /^\s*Interval:\s*(?:Discrete|Stepwise|Continuous)\s+[\d.]+s\s*\(([\d.]+)\s*fps\)/;
+/**
+ * A range of intervals: v4l2-ctl prints "Continuous 0.033s - 1.000s (1.000-30.000 fps)", or
+ * "Stepwise … with step 0.033s (…)"; the slowest rate comes first.
+ */
+const INTERVAL_RANGE =
+  /^\s*Interval:\s*(?:Stepwise|Continuous)\s+[\d.]+s\s*-\s*[\d.]+s.*\(([\d.]+)-([\d.]+)\s*fps\)/;
+/** The usual rates, offered from a range of intervals (which has every rate in between). */
+const COMMON_RATES = [120, 90, 60, 50, 30, 25, 24, 20, 15, 12.5, 10, 7.5, 5, 2, 1];
 
 /** Parses `v4l2-ctl --list-formats-ext` (video capture formats). */
 export function parseFormats(text: string): V4l2Format[] {
@@ -118,6 +126,13 @@ export function parseFormats(text: string): V4l2Format[] {
         stepHeight: Number(m[6] ?? 1),
         fps,
       });
+      continue;
+    }
+    if ((m = INTERVAL_RANGE.exec(line)) && fps) {
+      const [low, high] = [Number(m[1]), Number(m[2])].sort((a, b) => a - b);
+      for (const rate of [high, ...COMMON_RATES.filter((r) => r > low && r < high), low]) {
+        if (rate > 0 && !fps.includes(rate)) fps.push(rate);
+      }
       continue;
     }
     if ((m = INTERVAL.exec(line)) && fps) {
