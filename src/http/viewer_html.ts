@@ -16,7 +16,15 @@
  *   failing, and when `state.uptime` goes backwards (the server restarted between two polls).
  *   A reconnect loads the stream into a fresh `<img>` and swaps it in on its first frame, so
  *   the last picture stays on screen until the new one is ready.
- * - No template literals in the script: this file is itself a template literal.
+ * - Camera controls: the page asks `controls` once (and again when the server comes back); a
+ *   200 with a list shows the "Camera controls" panel (sliders and number boxes for integers,
+ *   checkboxes, menus, buttons), a 404 (the source has no controls) leaves it hidden. Each change
+ *   POSTs `{"NAME": value}` and shows the camera's answer, then the list is read again, as
+ *   setting one control can change others (an automatic mode makes its manual value inactive).
+ *   Inactive and read-only controls are shown but disabled, as qv4l2 does. Built with DOM calls
+ *   (`textContent`), never HTML strings: control names and menu labels come from the camera.
+ * - No template literals in the script, and no backslashes: this file is itself a template
+ *   literal, which would turn them into something else.
  *
  * @module
  */
@@ -73,8 +81,37 @@ button:hover,.btn:hover{border-color:#3a4252;background:#2a303d}
 button:focus-visible,.btn:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
 button:disabled{opacity:.55;cursor:default}
 #pause[aria-pressed=true]{border-color:var(--warn);color:var(--warn)}
+#controls{width:min(46rem,calc(100% - 1.2rem));margin:0 auto .9rem;background:var(--panel);
+  border:1px solid var(--line);border-radius:.5rem}
+#controls[hidden]{display:none}
+#controls>summary{cursor:pointer;padding:.6rem .8rem;font-weight:600}
+#controls>summary:focus-visible{outline:2px solid var(--accent);outline-offset:-2px}
+#ctl-list{margin:0;padding:0 .8rem}
+#ctl-list fieldset{margin:0;padding:.35rem 0 .5rem;border:0;border-top:1px solid var(--line)}
+#ctl-list legend{padding:.3rem 0 0;color:var(--dim);font-size:.78rem;letter-spacing:.05em;
+  text-transform:uppercase}
+.ctl{display:grid;grid-template-columns:minmax(8rem,1fr) minmax(6rem,2fr) 6.5rem;gap:.3rem .7rem;
+  align-items:center;min-height:2.6rem}
+.ctl>label{overflow-wrap:anywhere}
+.ctl .note{display:block;color:var(--dim);font-size:.78rem}
+.ctl[data-off]>label{color:var(--dim)}
+.ctl input[type=range]{width:100%;margin:0;accent-color:var(--accent)}
+.ctl input[type=checkbox]{justify-self:start;width:1.35rem;height:1.35rem;margin:0;
+  accent-color:var(--accent)}
+.ctl input[type=number],.ctl select{min-height:2.2rem;padding:.25rem .45rem;font:inherit;
+  color:var(--fg);background:#222733;border:1px solid var(--line);border-radius:.4rem}
+.ctl input[type=number]{width:100%;font-variant-numeric:tabular-nums}
+.ctl select{grid-column:2/4}
+.ctl>button{grid-column:1/-1;justify-self:start}
+.ctl [aria-invalid=true]{border-color:var(--bad);outline:1px solid var(--bad)}
+#ctl-result{margin:0;padding:.45rem .8rem .7rem;min-height:1.4em;color:var(--dim);
+  font-size:.875rem}
+#ctl-result[data-state=ok]{color:var(--ok)}
+#ctl-result[data-state=bad]{color:var(--bad)}
 @media (max-width:480px){body{font-size:14px}main{padding:.3rem}
-  main{flex:0 0 auto}#stream{max-height:calc(100vh - 11rem)}button,.btn{flex:1 1 40%}}
+  main{flex:0 0 auto}#stream{max-height:calc(100vh - 11rem)}nav button,nav .btn{flex:1 1 40%}
+  .ctl{grid-template-columns:1fr 5.5rem}.ctl input[type=range]{grid-column:1/-1;grid-row:2}
+  .ctl select{grid-column:2}}
 </style>
 </head>
 <body>
@@ -100,6 +137,11 @@ button:disabled{opacity:.55;cursor:default}
   <a id="snap-jpg" class="btn" href="snapshot.jpg" download="snapshot.jpg">Save JPEG</a>
   <button id="fullscreen" type="button">Fullscreen</button>
 </nav>
+<details id="controls" hidden>
+  <summary>Camera controls</summary>
+  <form id="ctl-list" autocomplete="off"></form>
+  <p id="ctl-result" role="status" aria-live="polite"></p>
+</details>
 <script>
 (function () {
   "use strict";
@@ -220,6 +262,7 @@ button:disabled{opacity:.55;cursor:default}
           say("");
           delay = 500;
           reconnect();
+          loadControls(); // a new process may have another camera, or none with controls
         }
       })
       .catch(function (err) {
@@ -240,7 +283,241 @@ button:disabled{opacity:.55;cursor:default}
   }
   poll();
 
-  // ---- controls ----------------------------------------------------------------------------
+  // ---- camera controls panel ---------------------------------------------------------------
+  var ctlPanel = $("controls");
+  var ctlList = $("ctl-list");
+  var ctlResult = $("ctl-result");
+  var ctlShape = "";          // names and types shown: the panel is rebuilt only when they change
+  var ctls = {};              // name -> { desc, row, inputs, show(desc) }
+
+  function labelOf(name) {
+    var words = String(name).split("_").join(" ");
+    return words.charAt(0).toUpperCase() + words.slice(1);
+  }
+
+  // A value as the user knows it: "on" for a checkbox, a menu entry's label, else the number.
+  function shown(name, value) {
+    var d = ctls[name] && ctls[name].desc;
+    if (value === null || value === undefined) return "?";
+    if (d && d.type === "bool") return Number(value) ? "on" : "off";
+    if (d && d.menu) {
+      for (var i = 0; i < d.menu.length; i++) {
+        if (d.menu[i].value === Number(value)) return d.menu[i].label;
+      }
+    }
+    return String(value);
+  }
+
+  function tell(text, state) {
+    ctlResult.textContent = text;
+    ctlResult.dataset.state = state || "";
+  }
+
+  function loadControls() {
+    fetch(url("controls"), { cache: "no-store" })
+      .then(function (r) {
+        if (r.status === 404) return null; // this source has no controls (not a V4L2 camera)
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      })
+      .then(function (body) {
+        var list = body && Array.isArray(body.controls) ? body.controls : [];
+        if (!list.length) { ctlPanel.hidden = true; return; }
+        renderControls(list);
+        ctlPanel.hidden = false;
+      })
+      // A camera unplugged for a moment (503): keep what is shown; the next answer updates it.
+      .catch(function () {});
+  }
+
+  function renderControls(list) {
+    var shape = list.map(function (c) { return c.name + ":" + c.type; }).join(",");
+    if (shape !== ctlShape) {
+      ctlShape = shape;
+      ctls = {};
+      ctlList.textContent = "";
+      var groups = {};
+      list.forEach(function (c) {
+        var key = c.group || "Controls";
+        if (!groups[key]) {
+          groups[key] = document.createElement("fieldset");
+          var legend = document.createElement("legend");
+          legend.textContent = key;
+          groups[key].append(legend);
+          ctlList.append(groups[key]);
+        }
+        groups[key].append(makeControl(c));
+      });
+    }
+    list.forEach(function (c) { if (ctls[c.name]) ctls[c.name].show(c); });
+  }
+
+  function makeControl(c) {
+    var row = document.createElement("div");
+    row.className = "ctl";
+    row.dataset.name = c.name;
+    var id = "ctl-" + c.name;
+    var label = document.createElement("label");
+    label.htmlFor = id;
+    label.textContent = labelOf(c.name);
+    var note = document.createElement("span");
+    note.className = "note";
+    label.append(note);
+    var inputs = [];
+    var setValue = function () {};
+    var entry = { desc: c, row: row, inputs: inputs };
+
+    if (c.type === "button") {
+      var press = document.createElement("button");
+      press.type = "button";
+      press.id = id;
+      press.textContent = labelOf(c.name);
+      press.addEventListener("click", function () { setControl(c.name, 1); });
+      inputs.push(press);
+      row.append(press);
+    } else if (c.type === "bool") {
+      var box = document.createElement("input");
+      box.type = "checkbox";
+      box.id = id;
+      box.addEventListener("change", function () { setControl(c.name, box.checked); });
+      inputs.push(box);
+      row.append(label, box);
+      setValue = function (v) { box.checked = Number(v) !== 0; };
+    } else if (c.type === "menu" || c.type === "intmenu") {
+      var select = document.createElement("select");
+      select.id = id;
+      (c.menu || []).forEach(function (m) {
+        var option = document.createElement("option");
+        option.value = String(m.value);
+        option.textContent = m.label;
+        select.append(option);
+      });
+      select.addEventListener("change", function () { setControl(c.name, Number(select.value)); });
+      inputs.push(select);
+      row.append(label, select);
+      setValue = function (v) { select.value = String(v); };
+    } else {
+      // int and int64: a number box, with a slider beside it when the range is known.
+      var num = document.createElement("input");
+      num.type = "number";
+      num.inputMode = "numeric";
+      var slider = null;
+      if (c.type === "int" && isFinite(c.min) && isFinite(c.max) && c.max > c.min) {
+        slider = document.createElement("input");
+        slider.type = "range";
+        slider.id = id;
+        num.id = id + "-value";
+        num.setAttribute("aria-label", labelOf(c.name) + " value");
+      } else {
+        num.id = id;
+      }
+      [num, slider].forEach(function (el) {
+        if (!el) return;
+        if (isFinite(c.min)) el.min = String(c.min);
+        if (isFinite(c.max)) el.max = String(c.max);
+        el.step = String(c.step > 0 ? c.step : 1);
+        inputs.push(el);
+      });
+      if (slider) {
+        // While dragging only the number follows; the camera is asked once, on release.
+        slider.addEventListener("input", function () { num.value = slider.value; });
+        slider.addEventListener("change", function () { setControl(c.name, Number(slider.value)); });
+        row.append(label, slider, num);
+      } else {
+        row.append(label, num);
+      }
+      num.addEventListener("change", function () {
+        if (num.value === "") return;
+        if (slider) slider.value = num.value;
+        setControl(c.name, Number(num.value));
+      });
+      setValue = function (v) {
+        num.value = String(v);
+        if (slider) slider.value = String(v);
+      };
+    }
+    var range = [];
+    if (isFinite(c.min) && isFinite(c.max)) range.push(c.min + " to " + c.max);
+    if (c.default !== undefined) range.push("default " + shown(c.name, c.default));
+    row.title = range.join(", ");
+
+    entry.show = function (d) {
+      entry.desc = d;
+      if (d.value !== undefined && d.type !== "button") setValue(d.value);
+      var off = d.readOnly || d.inactive;
+      inputs.forEach(function (el) { el.disabled = !!off; });
+      if (off) row.dataset.off = "";
+      else delete row.dataset.off;
+      // Inactive: another control (an automatic mode) governs it for now.
+      note.textContent = d.readOnly ? "read-only" : d.inactive ? "inactive" : "";
+    };
+    ctls[c.name] = entry;
+    return row;
+  }
+
+  function markInvalid(name) {
+    Object.keys(ctls).forEach(function (k) {
+      ctls[k].inputs.forEach(function (el) {
+        if (k === name) el.setAttribute("aria-invalid", "true");
+        else el.removeAttribute("aria-invalid");
+      });
+    });
+  }
+
+  function setControl(name, value) {
+    var body = {};
+    body[name] = value;
+    tell("Setting " + labelOf(name) + "…", "");
+    fetch(url("controls"), {
+      method: "POST",
+      cache: "no-store",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    })
+      .then(function (r) {
+        return r.json().then(
+          function (b) { return { status: r.status, body: b || {} }; },
+          function () { return { status: r.status, body: {} }; });
+      })
+      .then(function (answer) {
+        var b = answer.body;
+        if (Array.isArray(b.controls)) {
+          // 200, or 502 when the camera refused one: what each control is now.
+          var bad = "";
+          var lines = b.controls.map(function (c) {
+            var what = labelOf(c.name);
+            if (c.error) {
+              bad = bad || c.name;
+              return what + ": the camera refused " + shown(c.name, c.asked) + " (" + c.error + ")";
+            }
+            var d = ctls[c.name] && ctls[c.name].desc;
+            if (d && d.type === "button") return what + ": pressed";
+            if (c.value === null || c.value === undefined) {
+              return what + ": set to " + shown(c.name, c.asked) + " (not read back)";
+            }
+            if (c.value !== c.asked) {
+              return what + ": asked " + shown(c.name, c.asked) + ", the camera set " +
+                shown(c.name, c.value);
+            }
+            return what + ": " + shown(c.name, c.value);
+          });
+          markInvalid(bad);
+          tell(lines.join("; "), bad || answer.status !== 200 ? "bad" : "ok");
+        } else {
+          // 400 {error, param}: nothing was changed. 401, 403, 503: the reason.
+          markInvalid(b.param || "");
+          tell(b.error || "HTTP " + answer.status, "bad");
+        }
+      })
+      .catch(function () { tell(labelOf(name) + " not set: the server did not answer", "bad"); })
+      // The camera's values now (refused or clamped values, inactive flags that changed).
+      .finally(loadControls);
+  }
+
+  ctlList.addEventListener("submit", function (e) { e.preventDefault(); }); // Enter in a box
+  loadControls();
+
+  // ---- buttons -----------------------------------------------------------------------------
   pauseBtn.addEventListener("click", function () {
     var resume = pauseBtn.getAttribute("aria-pressed") === "true";
     pauseBtn.disabled = true;
