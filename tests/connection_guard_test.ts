@@ -141,8 +141,8 @@ Deno.test("when descriptors run out, request-less then idle connections go, olde
   guard.stop();
 });
 
-Deno.test("a viewer's send queue is read from its own descriptor, and a reused descriptor is not mistaken for it", () => {
-  const { table, guard } = setup();
+Deno.test("a viewer's send queue is read from its own descriptor, and a reused descriptor is not mistaken for it", async () => {
+  const { clock, table, guard } = setup();
   const viewer = table.open(50_100);
   const queue = guard.sendQueue(remote(viewer));
   const fd = table.fdOf(viewer);
@@ -151,6 +151,8 @@ Deno.test("a viewer's send queue is read from its own descriptor, and a reused d
   // The viewer leaves and another client gets the same descriptor number.
   const info = table.conns.get(fd)!;
   table.conns.set(fd, { ...info, peer: { address: "192.168.1.60", port: 50_999 } });
+  // The peer is checked once a second, not at every frame.
+  await clock.advance(1000);
   assert.equal(queue(), null, "a stranger's queue was reported as the viewer's");
   guard.stop();
 });

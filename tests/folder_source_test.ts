@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { folderFrames } from "../src/source/folder_source.ts";
+import { folderFrames, type FolderOptions } from "../src/source/folder_source.ts";
 import { FakeClock, makeJpeg } from "./test_utils.ts";
 
 /** A folder with frames a.jpg (16 wide), b.jpg (24), c.jpg (32). */
@@ -12,7 +12,7 @@ async function folder(): Promise<string> {
 }
 
 /** Plays `dir` at 10 fps on a fake clock; `next()` moves one tick and returns the frame's width. */
-function play(dir: string, options: { cacheBytes?: number } = {}) {
+function play(dir: string, options: FolderOptions = {}) {
   const clock = new FakeClock();
   const stop = new AbortController();
   let corrupt = 0;
@@ -22,12 +22,15 @@ function play(dir: string, options: { cacheBytes?: number } = {}) {
     stop.signal,
     clock,
     { onCorrupt: () => corrupt++ },
-    options.cacheBytes,
+    options,
   );
   return {
     /** Ticks were spent until the next frame came (a damaged file spends its tick too). */
     ticks: 0,
     async next(): Promise<number> {
+      return (await this.nextFrame()).width;
+    },
+    async nextFrame(): Promise<{ width: number; data: Uint8Array }> {
       let settled = false;
       const pending = frames.next().finally(() => settled = true);
       for (let i = 0; i < 10 && !settled; i++) {
@@ -36,7 +39,8 @@ function play(dir: string, options: { cacheBytes?: number } = {}) {
       }
       const { value, done } = await pending;
       assert.equal(done, false);
-      return value!.width;
+      assert(value!.kind === "jpeg");
+      return value!;
     },
     get corrupt() {
       return corrupt;
@@ -58,21 +62,64 @@ Deno.test("a folder plays its JPEGs in name order, one per tick, looping", async
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("files added, removed or rewritten in place are seen at the next loop", async () => {
-  const dir = await folder();
+/**
+ * Plays on until the last `expected.length` frames are exactly the `expected` widths (in any
+ * order): a change is noticed within a few loops (watched: when the kernel's event arrives;
+ * unwatched: at the next stat, or the folder's check once a second). Bounded in frames and
+ * in real time.
+ */
+async function untilSeen(player: ReturnType<typeof play>, expected: number[], what: string) {
+  const want = [...expected].sort((a, b) => a - b).join();
+  const recent: number[] = [];
+  const deadline = Date.now() + 5000;
+  for (let i = 0; i < 200 && Date.now() < deadline; i++) {
+    recent.push(await player.next());
+    if (recent.length > expected.length) recent.shift();
+    if ([...recent].sort((a, b) => a - b).join() === want) return;
+    // Let the watcher's event in (the fake clock runs ahead of real time).
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.fail(`${what}: still playing ${recent.join(", ")} instead of ${expected.join(", ")}`);
+}
+
+for (const watch of [true, false]) {
+  Deno.test(`files added, removed or rewritten in place are picked up (${watch ? "watched" : "checked by stat"})`, async () => {
+    const dir = await folder();
+    const player = play(dir, { watch });
+    for (let i = 0; i < 3; i++) await player.next();
+    // Rewritten in place: same name, so the folder's own time does not change.
+    await Deno.writeFile(`${dir}/b.jpg`, await makeJpeg(40, 8));
+    const later = new Date(Date.now() + 5000);
+    Deno.utimeSync(`${dir}/b.jpg`, later, later);
+    await untilSeen(player, [16, 40, 32], "the rewritten b.jpg");
+    // One removed and one added.
+    await Deno.remove(`${dir}/a.jpg`);
+    await Deno.writeFile(`${dir}/d.jpg`, await makeJpeg(48, 8));
+    await untilSeen(player, [40, 32, 48], "a.jpg removed and d.jpg added");
+    await player.stop();
+    await Deno.remove(dir, { recursive: true });
+  });
+}
+
+Deno.test("a watched folder sees a rewrite that leaves the file's size and time alone", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tuchuan-folder-" });
+  // Two solid colours whose JPEGs have the same length.
+  const [blue, green] = [await makeJpeg(24, 8, 0x3366ccff), await makeJpeg(24, 8, 0x33cc66ff)];
+  assert.equal(blue.length, green.length);
+  await Deno.writeFile(`${dir}/only.jpg`, blue);
+  const { mtime } = Deno.statSync(`${dir}/only.jpg`);
   const player = play(dir);
-  for (let i = 0; i < 3; i++) await player.next();
-  // Rewritten in place (same name, so the folder's own time may not change).
-  await Deno.writeFile(`${dir}/b.jpg`, await makeJpeg(40, 8));
-  const later = new Date(Date.now() + 5000);
-  Deno.utimeSync(`${dir}/b.jpg`, later, later);
-  const loop2 = [await player.next(), await player.next(), await player.next()];
-  assert.deepEqual(loop2, [16, 40, 32], "the rewritten b.jpg was served from memory");
-  // One removed and one added.
-  await Deno.remove(`${dir}/a.jpg`);
-  await Deno.writeFile(`${dir}/d.jpg`, await makeJpeg(48, 8));
-  const loop3 = [await player.next(), await player.next(), await player.next()];
-  assert.deepEqual(loop3, [40, 32, 48]);
+  assert.deepEqual((await player.nextFrame()).data, blue);
+  await Deno.writeFile(`${dir}/only.jpg`, green);
+  Deno.utimeSync(`${dir}/only.jpg`, mtime!, mtime!);
+  const deadline = Date.now() + 5000;
+  let seen = false;
+  while (!seen && Date.now() < deadline) {
+    const frame = await player.nextFrame();
+    seen = frame.data.length === green.length && frame.data.every((b, k) => b === green[k]);
+    if (!seen) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert(seen, "the rewrite was not seen: the folder is not watched");
   await player.stop();
   await Deno.remove(dir, { recursive: true });
 });
@@ -81,7 +128,7 @@ Deno.test("a damaged file is skipped and counted, keeping its place in the timin
   const dir = await folder();
   await Deno.writeFile(`${dir}/bb.jpg`, new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
   // A budget of one byte keeps nothing in memory: this takes the path of a folder too large.
-  const player = play(dir, { cacheBytes: 1 });
+  const player = play(dir, { cacheBytes: 1, watch: false });
   const widths = [];
   for (let i = 0; i < 6; i++) widths.push(await player.next());
   assert.deepEqual(widths, [16, 24, 32, 16, 24, 32]);

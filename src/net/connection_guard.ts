@@ -138,6 +138,7 @@ export class ConnectionGuard {
     const key = `${peer.address}|${peer.port}`;
     let fd = -1;
     let lookedAt = -Infinity;
+    let checkedAt = -Infinity;
     const { table, clock } = this.#o;
     return () => {
       if (fd < 0) {
@@ -148,10 +149,14 @@ export class ConnectionGuard {
           fd = this.#find(peer);
         }
         if (fd < 0) return null;
+        checkedAt = clock.now();
       }
       const bytes = table.sendQueue(fd);
-      // A large reading is worth a check that the descriptor still is this viewer's connection.
-      if (bytes !== null && bytes > 0) {
+      // The descriptor stays this viewer's while its connection is open, and the viewer ends
+      // soon after it closes; checking the peer once a second (not per frame: it is a system
+      // call) bounds a reused descriptor's effect to a second of pacing.
+      if (bytes !== null && bytes > 0 && clock.now() - checkedAt >= 1000) {
+        checkedAt = clock.now();
         const now = table.peerOf(fd);
         if (!now || now.port !== peer.port || now.address !== peer.address) {
           fd = -1;
