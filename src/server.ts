@@ -180,8 +180,10 @@ async function buildCamera(
   // 2. Supervisor: restarts the source with backoff, watches for silence, reports online/offline.
   const timing = {
     ...defaultTiming(s.fps ?? source.offer?.fps ?? 30),
-    // A camera is unplugged and plugged back: look for it every second, not every 10.
-    ...(source.kind === "v4l2" ? { maxBackoffMs: 1000 } : {}),
+    // A camera is unplugged and plugged back: look for it every second, not every 10. Its first
+    // frame may take seconds (ffmpeg loading its libraries and opening the device on a small
+    // board; 4-5 s in the emulated test camera): allow 10 s before calling the start a failure.
+    ...(source.kind === "v4l2" ? { maxBackoffMs: 1000, startupMs: 10_000 } : {}),
     ...shared.deps.timing,
   };
   const supervisor = new Supervisor(source, {

@@ -135,6 +135,18 @@ function clipAt(x: number, y: number) {
 // ---------------------------------------------------------------------------------------------
 // Chromium: playwright-core over CDP.
 
+/**
+ * Debian's Chromium under playwright-core with {@link CHROMIUM_ARGS} (and `extraArgs`), for
+ * tests that drive playwright's own API rather than a {@link BrowserDriver}. Close it yourself.
+ */
+export function launchPlaywrightChromium(extraArgs: readonly string[] = []): Promise<PwBrowser> {
+  return chromium.launch({
+    executablePath: BINARIES.chromium,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+    timeout: COMMAND_TIMEOUT_MS,
+  });
+}
+
 async function launchChromium(): Promise<BrowserDriver> {
   const browser: PwBrowser = await chromium.launch({
     executablePath: BINARIES.chromium,

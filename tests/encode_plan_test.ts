@@ -128,6 +128,13 @@ Deno.test("orientation: the camera mirrors when it can, a passed-through JPEG is
   );
   assert.equal(quarter.orientation.exif, 6, "a quarter turn clockwise is EXIF 6");
   assert.match(quarter.reason, /turned by an EXIF tag/);
+  assert.deepEqual(quarter.orientation.camera, { hflip: false, vflip: false });
+  assert.doesNotMatch(quarter.reason, /mirrors/, "an unmirrored camera is not said to mirror");
+
+  // Upright, the camera's flips are still set (to off): a flip left by an earlier run is undone.
+  const upright = planEncode("v4l2", mjpegCamera, request());
+  assert.deepEqual(upright.orientation.camera, { hflip: false, vflip: false });
+  assert.doesNotMatch(upright.reason, /mirrors/);
 
   const noFlip = { ...mjpegCamera, cameraFlip: false };
   const byFfmpeg = planEncode(

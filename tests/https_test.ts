@@ -11,28 +11,17 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { jpegInfo } from "../src/jpeg/jpeg_info.ts";
 import { boundaryFromContentType, readMultipart } from "../src/multipart/multipart_reader.ts";
 import { type RunningServer, startServer } from "../src/server.ts";
+import { launchPlaywrightChromium } from "./browser_drivers.ts";
 import { spawnServer, type State, waitFor } from "./stream_helpers.ts";
 import { CertDir } from "./tls_certs.ts";
 import { requires } from "./tools.ts";
 
 const FIXTURE = new URL("../fixtures/testcard.mjpeg", import.meta.url).pathname;
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--ignore-certificate-errors",
-];
 
 /** What a test gets: the server on a fresh certificate, and a fetch client that trusts it. */
 interface Https {
@@ -203,10 +192,7 @@ Deno.test(requires(["openssl", "chromium"], {
     await withHttps(async ({ server, client }) => {
       let browser: Browser | null = null;
       try {
-        browser = await chromium.launch({
-          executablePath: "/usr/bin/chromium",
-          args: CHROMIUM_ARGS,
-        });
+        browser = await launchPlaywrightChromium(["--ignore-certificate-errors"]);
         const page = await browser.newPage();
         const errors: string[] = [];
         page.on("pageerror", (err) => errors.push(String(err)));

@@ -8,11 +8,11 @@
  */
 import assert from "node:assert/strict";
 import { Image } from "imagescript";
-import { chromium } from "playwright-core";
 import type { Config } from "../src/config/config.ts";
 import type { Flip, Rotation } from "../src/core/orientation.ts";
 import { readExifOrientation } from "../src/jpeg/exif_orientation.ts";
 import { startServer } from "../src/server.ts";
+import { launchPlaywrightChromium } from "./browser_drivers.ts";
 import { StreamWatcher } from "./stream_helpers.ts";
 import { requires } from "./tools.ts";
 
@@ -126,19 +126,7 @@ Deno.test(requires(["chromium"], {
   async fn() {
     const dir = await folderOf(await cornerJpeg());
     const server = await startServer({ port: 0, source: dir, fps: 10, rotate: 90 });
-    const browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchPlaywrightChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 200, height: 200 } });
       await page.setContent(

@@ -6,10 +6,10 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
 import type { SourceFrame } from "../src/core/frame.ts";
 import { silentLogger } from "../src/core/logger.ts";
 import { startServer } from "../src/server.ts";
+import { launchPlaywrightChromium } from "./browser_drivers.ts";
 import { fetchText, spawnServer, waitFor } from "./stream_helpers.ts";
 import { makeJpeg, testSource } from "./test_utils.ts";
 import { requires } from "./tools.ts";
@@ -124,19 +124,7 @@ Deno.test(requires(["chromium"], {
           `<script>document.getElementById("f").submit()</script>`,
         { headers: { "Content-Type": "text/html" } },
       ));
-    const browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchPlaywrightChromium();
     try {
       const page = await browser.newPage();
       const answer = page.waitForResponse((r) => r.url().endsWith("/pause"));

@@ -32,13 +32,15 @@ export interface State {
 }
 
 /**
- * Polls `cond` every 25 ms until it returns a truthy value, failing after `timeoutMs`.
+ * Polls `cond` every `options.everyMs` (25 ms by default) until it returns a truthy value,
+ * failing after `timeoutMs` with `options.details()` appended (the state that explains why).
  * Returns that value.
  */
 export async function waitFor<T>(
   cond: () => T | Promise<T>,
   what: string,
   timeoutMs = 10_000,
+  options: { details?: () => string | Promise<string>; everyMs?: number } = {},
 ): Promise<NonNullable<T>> {
   const deadline = performance.now() + timeoutMs;
   let last: unknown;
@@ -50,9 +52,12 @@ export async function waitFor<T>(
       last = err;
     }
     if (performance.now() > deadline) {
-      assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ""}`);
+      const more = options.details ? `\n${await options.details()}` : "";
+      assert.fail(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ""}${more}`,
+      );
     }
-    await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, options.everyMs ?? 25));
   }
 }
 

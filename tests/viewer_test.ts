@@ -11,7 +11,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { Image } from "imagescript";
 import { type RunningServer, startServer } from "../src/server.ts";
 import type { Config } from "../src/config/config.ts";
@@ -25,7 +25,7 @@ import {
 } from "../src/source/v4l2/camera_controls.ts";
 import type { V4l2Control } from "../src/source/v4l2/v4l2_parse.ts";
 import { colourJpegs, ColourSource, PALETTE } from "./browser_colour_source.ts";
-import { BINARIES, CHROMIUM_ARGS } from "./browser_drivers.ts";
+import { launchPlaywrightChromium } from "./browser_drivers.ts";
 import { requires } from "./tools.ts";
 
 // The callbacks given to page.evaluate() run in Chromium. Rather than loading the DOM lib (its
@@ -49,7 +49,6 @@ declare const document: {
   fullscreenElement: { id: string } | null;
 };
 
-const CHROMIUM = BINARIES.chromium;
 const FIXTURE = new URL("../fixtures/testcard.mjpeg", import.meta.url).pathname;
 
 // ---------------------------------------------------------------------------------------------
@@ -125,7 +124,7 @@ async function withViewer(
   let browser: Browser | null = null;
   try {
     await beforeLoad?.(server);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
+    browser = await launchPlaywrightChromium();
     const context = await browser.newContext({
       acceptDownloads: true,
       viewport: { width: 800, height: 600 },
@@ -250,7 +249,7 @@ Deno.test(requires(["chromium"], {
     });
     let browser: Browser | null = null;
     try {
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
+      browser = await launchPlaywrightChromium();
       const page = await browser.newPage();
       const pageErrors: string[] = [];
       page.on("pageerror", (err) => pageErrors.push(String(err)));

@@ -157,8 +157,11 @@ export function planEncode(
   }
 
   // The camera mirrors (and, for half turns, turns) by itself when it can; the rest is the path's.
+  // A camera with flip controls always gets them set, unflipped when nothing asks for a flip: it
+  // keeps a flip until unplugged, so a run with --flip h would otherwise leave the next run's
+  // picture mirrored.
   const steps = orientationSteps(request.orientation);
-  let camera: OrientationPlan["camera"] = null;
+  let camera: OrientationPlan["camera"] = offer.cameraFlip ? { hflip: false, vflip: false } : null;
   let rest = steps;
   if (offer.cameraFlip && !stepsAreUpright(steps)) {
     if (steps.turn === 0 || steps.turn === 180) {
@@ -172,7 +175,9 @@ export function planEncode(
     }
   }
   const turned = stepsAreUpright(rest) ? null : rest;
-  const cameraNote = camera ? "; the camera mirrors the picture" : "";
+  const cameraNote = camera && (camera.hflip || camera.vflip)
+    ? "; the camera mirrors the picture"
+    : "";
 
   if (request.overlay || request.encoder === "imagescript") {
     const why = request.overlay ? "the overlay needs the pixels" : "--encoder imagescript";

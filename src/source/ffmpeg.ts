@@ -83,9 +83,24 @@ export async function* runFfmpeg(
   if (signal.aborted) return;
   const last = stderr.at(-1);
   if (failure || last) {
-    const reason = last ?? (failure as Error | null)?.message ?? "ffmpeg failed";
+    const reason = explain(stderr) ?? (failure as Error | null)?.message ?? "ffmpeg failed";
     throw new SourceError(`ffmpeg: ${redactUrls(reason)}`, { cause: failure ?? undefined });
   }
+}
+
+/** ffmpeg's closing lines that say only that something failed, not what. */
+const TRAILER =
+  /^(Conversion failed!|Error submitting .* to the encoder|Error while (processing|filtering|decoding)\b.*|Exiting normally.*)$/;
+
+/**
+ * The stderr line that says why ffmpeg stopped: its last, unless that is a generic trailer
+ * ("Error submitting video frame to the encoder"), then the line before it with the trailer.
+ */
+function explain(lines: readonly string[]): string | undefined {
+  const last = lines.at(-1);
+  if (last === undefined || !TRAILER.test(last)) return last;
+  const cause = lines.findLast((l) => !TRAILER.test(l));
+  return cause ? `${cause} (${last})` : last;
 }
 
 /** What ffprobe says about a media file's first video stream. */
@@ -123,6 +138,21 @@ export function probeMedia(path: string): Promise<MediaInfo | null> {
       });
     });
   });
+}
+
+/**
+ * Has fluent-ffmpeg look up ffmpeg and its formats and encoders now. It does that before the
+ * first command of a process (`which ffmpeg`, `ffmpeg -formats`, `ffmpeg -encoders`, one after
+ * the other) and keeps the answers; a camera calls this when it is opened, so that the first
+ * viewer does not wait for three extra ffmpeg runs before the capture starts (seconds on a
+ * small board). Never rejects: a missing ffmpeg is reported by the capture itself.
+ */
+export async function warmUpFfmpeg(): Promise<void> {
+  // Both at once: they are independent, and each is a whole ffmpeg start.
+  await Promise.all([
+    new Promise<void>((resolve) => ffmpeg.getAvailableFormats(() => resolve())),
+    new Promise<void>((resolve) => ffmpeg.getAvailableEncoders(() => resolve())),
+  ]);
 }
 
 /** True when ffmpeg can be run (checked once by the `auto` source and the tests). */

@@ -160,18 +160,27 @@ export function ffmpegArgs(job: FfmpegJob): FfmpegArgs {
   }
   const filters = ffmpegFilters(job);
   const vf = filters.length > 0 ? ["-vf", filters.join(",")] : [];
+  // A camera's frames go out one for one, as they come. ffmpeg's default for the mjpeg and
+  // image2pipe muxers is a constant output rate: when the camera delivers late (a busy machine)
+  // it repeats frames to fill the gap and drops others, so viewers got byte-identical copies
+  // instead of the camera's own pictures (measured on vivid: 26 repeats in 100 frames). Not
+  // `passthrough` either: two frames closer together than the rate's tick get the same
+  // timestamp, which ffmpeg's MJPEG encoder refuses ("Invalid pts"), ending the capture; `vfr`
+  // drops the second instead. `-fps_mode` needs ffmpeg 5.1 (Debian 12).
+  const sync = input.kind === "v4l2" ? ["-fps_mode", "vfr"] : [];
   let outputOptions: string[];
   let format: string;
   switch (job.output) {
     case "rgba":
       // PAM images carry their own size, so the reader needs no advance knowledge of what
       // "fit inside the box" made of an input whose size was unknown.
-      outputOptions = ["-an", ...vf, "-pix_fmt", "rgba", "-c:v", "pam"];
+      outputOptions = ["-an", ...sync, ...vf, "-pix_fmt", "rgba", "-c:v", "pam"];
       format = "image2pipe";
       break;
     case "mjpeg":
       outputOptions = [
         "-an",
+        ...sync,
         ...vf,
         "-c:v",
         "mjpeg",

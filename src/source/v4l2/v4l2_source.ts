@@ -28,6 +28,7 @@ import { negotiate, type Negotiation } from "./negotiate.ts";
 import {
   describeDeviceError,
   type DeviceCaps,
+  deviceExists,
   queryDevice,
   readControls,
   writeControls,
@@ -43,15 +44,6 @@ export interface CameraOptions {
 /** True for a device path tuchuan treats as a V4L2 camera. */
 export function isCameraPath(input: string): boolean {
   return /^\/dev\/(video\d+|v4l\/)/.test(input);
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function modeText(n: Negotiation): string {
@@ -121,7 +113,14 @@ export async function openCamera(
     return { caps: c, negotiation: n };
   };
 
-  if (exists(device)) {
+  // The first capture must not wait for fluent-ffmpeg's own look at ffmpeg (see ffmpeg.ts).
+  const warming = ctx.clock.now();
+  import("../ffmpeg.ts").then((m) => m.warmUpFfmpeg()).then(
+    () =>
+      ctx.log.debug(`ffmpeg is ready (looked up in ${Math.round(ctx.clock.now() - warming)} ms)`),
+    (err) => ctx.log.debug(`ffmpeg was not looked up ahead: ${(err as Error).message}`),
+  );
+  if (deviceExists(device)) {
     const first = await learn();
     for (const note of first.negotiation.notes) ctx.log.warn(`Camera ${device}: ${note}`);
     try {
@@ -156,37 +155,51 @@ export async function openCamera(
       }
     }
     for (const [name, value] of runtime) wanted.set(name, value);
-    if (plan?.orientation.camera) {
-      wanted.set("horizontal_flip", plan.orientation.camera.hflip ? 1 : 0);
-      wanted.set("vertical_flip", plan.orientation.camera.vflip ? 1 : 0);
+    const flip = plan?.orientation.camera;
+    if (flip) {
+      // --flip and --rotate own the flip controls; when they leave the camera upright, a flip
+      // left by an earlier run is undone, unless --control sets that flip on purpose.
+      const mirrors = flip.hflip || flip.vflip;
+      if (mirrors || !wanted.has("horizontal_flip")) {
+        wanted.set("horizontal_flip", flip.hflip ? 1 : 0);
+      }
+      if (mirrors || !wanted.has("vertical_flip")) wanted.set("vertical_flip", flip.vflip ? 1 : 0);
     }
-    if (wanted.size === 0) return;
-    const results = await writeControls(
-      device,
-      writeOrder([...wanted].map(([name, value]) => ({ name, value }))),
-    );
+    const ordered = writeOrder([...wanted].map(([name, value]) => ({ name, value })));
+    // Values the camera has already (it was just asked) are left alone, as each write is a run
+    // of v4l2-ctl that a restart waits for; but once one value is written, every later one is
+    // written too: switching an automatic mode off may change the values it governed.
+    const now = new Map(controls.map((c) => [c.name, c.value]));
+    const first = ordered.findIndex((v) => now.get(v.name) !== v.value);
+    if (first === -1) return;
+    const results = await writeControls(device, ordered.slice(first));
     for (const r of results) {
       if (r.error) ctx.log.warn(`Camera ${device} refused ${r.name}=${r.asked}: ${r.error}`);
       else if (r.value !== null && r.value !== r.asked) {
         ctx.log.warn(`Camera ${device} set ${r.name} to ${r.value} (asked ${r.asked})`);
       }
     }
+    ctx.log.debug(
+      `Camera ${device} controls read back: ${
+        results.map((r) => `${r.name}=${r.value ?? "?"}`).join(", ")
+      }`,
+    );
   };
 
   const controlsApi: CameraControls = {
     async list() {
-      if (!exists(device)) throw new SourceError(`Camera ${device} is not connected`);
+      if (!deviceExists(device)) throw new SourceError(`Camera ${device} is not connected`);
       return listedControls(await readControls(device));
     },
     async set(values) {
-      if (!exists(device)) throw new SourceError(`Camera ${device} is not connected`);
+      if (!deviceExists(device)) throw new SourceError(`Camera ${device} is not connected`);
       const checked = checkControls(await readControls(device), values);
       const results = await writeControls(device, writeOrder(checked));
       for (const r of results) if (!r.error) runtime.set(r.name, r.asked);
       return results;
     },
     async nameOf(id) {
-      if (!exists(device)) return null;
+      if (!deviceExists(device)) return null;
       return (await readControls(device)).find((c) => c.id === id)?.name ?? null;
     },
   };
@@ -200,7 +213,7 @@ export async function openCamera(
     facts,
     controls: controlsApi,
     async *frames(signal) {
-      if (!exists(device)) {
+      if (!deviceExists(device)) {
         throw new SourceError(`Camera ${device} is not connected (no such device)`);
       }
       const { caps: c, negotiation: n } = await learn();
