@@ -137,3 +137,38 @@ Deno.test("a damaged file is skipped and counted, keeping its place in the timin
   await player.stop();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a folder that fits in memory is read whole before its first frame, as the seed did", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tuchuan-folder-" });
+  const [blue, green] = [await makeJpeg(24, 8, 0x3366ccff), await makeJpeg(24, 8, 0x33cc66ff)];
+  assert.equal(blue.length, green.length);
+  await Deno.writeFile(`${dir}/a.jpg`, await makeJpeg(16, 8));
+  await Deno.writeFile(`${dir}/b.jpg`, blue);
+  const { mtime } = Deno.statSync(`${dir}/b.jpg`);
+  // Unwatched, a file is read again only when its size or time changes; b.jpg has not played
+  // yet when it is rewritten behind tuchuan's back, so what plays shows when it was read.
+  const player = play(dir, { watch: false });
+  assert.equal(await player.next(), 16);
+  await Deno.writeFile(`${dir}/b.jpg`, green);
+  Deno.utimeSync(`${dir}/b.jpg`, mtime!, mtime!);
+  assert.deepEqual((await player.nextFrame()).data, blue, "b.jpg was read at the start");
+  await player.stop();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("beyond the memory budget, the rest of a folder is read as it plays", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tuchuan-folder-" });
+  const [blue, green] = [await makeJpeg(24, 8, 0x3366ccff), await makeJpeg(24, 8, 0x33cc66ff)];
+  await Deno.writeFile(`${dir}/a.jpg`, await makeJpeg(16, 8));
+  await Deno.writeFile(`${dir}/b.jpg`, blue);
+  const { mtime } = Deno.statSync(`${dir}/b.jpg`);
+  // Room for a.jpg only: b.jpg is read when its turn comes, so a rewrite that keeps its size
+  // and time still shows (where a kept frame would hide it, as above).
+  const player = play(dir, { watch: false, cacheBytes: Deno.statSync(`${dir}/a.jpg`).size });
+  assert.equal(await player.next(), 16);
+  await Deno.writeFile(`${dir}/b.jpg`, green);
+  Deno.utimeSync(`${dir}/b.jpg`, mtime!, mtime!);
+  assert.deepEqual((await player.nextFrame()).data, green, "b.jpg was read when it played");
+  await player.stop();
+  await Deno.remove(dir, { recursive: true });
+});

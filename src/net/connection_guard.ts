@@ -261,6 +261,8 @@ export class ConnectionGuard {
   }
 
   #relieve(pending: Tracked[], idle: Tracked[], force = false): void {
+    // Nothing could be ended: no need to count descriptors (a listing of /proc/self/fd).
+    if (pending.length === 0 && idle.length === 0) return;
     const limit = this.#o.table.fdLimit()?.soft;
     if (!limit || !Number.isFinite(limit)) return;
     const reserve = this.#o.reserveFds ?? Math.min(64, Math.floor(limit / 8));

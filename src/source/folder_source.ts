@@ -212,6 +212,27 @@ class FolderCache {
     return frame;
   }
 
+  /**
+   * Reads the listed files that fit in the budget into memory now, in play order, as the seed
+   * did with its frames: the first loop then costs what every later one does, instead of a
+   * disk read in each frame's wake-up for as long as the folder plays once (300 frames at 30
+   * fps: the first 10 s). A damaged file is left for {@link frame} to skip and count.
+   */
+  preload(files: readonly string[]): void {
+    for (const path of files) {
+      if (this.#frames.has(nameOf(path))) continue;
+      const stamp = stampOf(path);
+      if (!stamp || this.#bytes + stamp.size > this.budget) {
+        if (stamp) return;
+        continue;
+      }
+      const frame = readFrame(path);
+      if (!frame) continue;
+      this.#frames.set(nameOf(path), { stamp, frame });
+      this.#bytes += frame.data.byteLength;
+    }
+  }
+
   #drop(name: string): void {
     const kept = this.#frames.get(name);
     if (!kept) return;
@@ -255,6 +276,7 @@ export async function* folderFrames(
   // reaction to it for every frame).
   done.signal.addEventListener("abort", () => wake?.(), { once: true });
   try {
+    cache.preload(cache.files());
     while (!done.signal.aborted) {
       const files = cache.files();
       let good = 0;
