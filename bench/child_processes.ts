@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { readProcTextOrNull } from "./proc_read.ts";
 import { findDescendants } from "./proc_stats.ts";
 
 /** A started process and how to describe it in messages. */
@@ -41,12 +42,9 @@ export function spawnTracked(
 
 /** True while `pid` exists and is not a zombie. */
 export function isAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
+  const stat = readProcTextOrNull(`/proc/${pid}/stat`);
+  if (stat === null) return false;
+  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
 }
 
 function signal(pid: number, sig: Deno.Signal): void {

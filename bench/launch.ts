@@ -122,3 +122,64 @@ export async function withServer<T>(
   const stop = await server.stop();
   return { value, startupSeconds: server.startupSeconds, stop };
 }
+
+/**
+ * tuchuan with `args` (after the command prefix), on a free port, logging warnings only. The
+ * readiness probe is `/healthz`, which answers 200 whether capture runs or not.
+ */
+export function tuchuanSpec(
+  cfg: BenchConfig,
+  label: string,
+  args: readonly string[],
+  readyTimeoutMs = 30_000,
+): LaunchSpec {
+  const port = freePort();
+  const [command, ...prefix] = cfg.tuchuanCommand;
+  return {
+    kind: "tuchuan",
+    label,
+    command,
+    args: [...prefix, ...args, "--port", String(port), "--log-level", "warn"],
+    port,
+    readiness: "healthz",
+    readyTimeoutMs,
+  };
+}
+
+/** Values of several servers' run, with how each started and stopped. */
+export interface WithServers<T> {
+  readonly value: T;
+  readonly startupSeconds: number[];
+  readonly stops: StopResult[];
+}
+
+/**
+ * Starts every server of `specs` (at once: they are measured together), runs `body`, and stops
+ * them all, also when one fails to start or `body` throws.
+ */
+export async function withServers<T>(
+  cfg: BenchConfig,
+  specs: readonly LaunchSpec[],
+  body: (servers: ServerProcess[]) => Promise<T>,
+): Promise<WithServers<T>> {
+  for (const spec of specs) cfg.log(`  starting ${spec.label} on 127.0.0.1:${spec.port}`);
+  const launched = await Promise.allSettled(specs.map((s) => ServerProcess.launch(s)));
+  const servers = launched.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const failed = launched.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw failed.reason;
+  }
+  let value: T;
+  try {
+    value = await body(servers);
+    const dead = servers.find((s) => s.exited);
+    if (dead) throw new Error(`${dead.spec.label} exited during the measurement`);
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.stop()));
+    const tails = servers.map((s) => s.outputTail()).filter(Boolean).join("\n");
+    throw new Error(`${(err as Error).message ?? err}${tails ? `; last output:\n${tails}` : ""}`);
+  }
+  const stops = await Promise.all(servers.map((s) => s.stop()));
+  return { value, startupSeconds: servers.map((s) => s.startupSeconds), stops };
+}

@@ -9,8 +9,16 @@
  * @module
  */
 import { boundaryFromContentType, readMultipart } from "../src/multipart/multipart_reader.ts";
+import { ChunkedDecoder } from "./chunked_decoder.ts";
 import { captureTimeMs, checkJpegPart, trimmedLength, wallNowMs } from "./part_check.ts";
-import { rawGet, type RawResponse } from "./raw_http.ts";
+import { type CountedPart, PartCounter } from "./part_counter.ts";
+import {
+  type RawConnResponse,
+  rawGet,
+  rawGetConn,
+  type RawGetOptions,
+  type RawResponse,
+} from "./raw_http.ts";
 import { summarize, type Summary } from "./stats.ts";
 
 /** Which stream to load, and how strictly to parse it. */
@@ -20,6 +28,12 @@ export interface StreamTarget {
   readonly path: string;
   /** Strict multipart framing and Content-Length checks (tuchuan); lenient for the seed. */
   readonly strict: boolean;
+  /**
+   * Count parts with {@link PartCounter} (strict framing, JPEG bodies never copied) instead of
+   * the project's multipart reader: for runs with more viewers than the full parser can follow
+   * on the cores it shares with the server. tuchuan only (it needs Content-Length).
+   */
+  readonly light?: boolean;
 }
 
 /** Message of an unknown thrown value. */
@@ -27,9 +41,16 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Opens the stream and checks the response; throws with the reason when it is not a 200 stream. */
-async function openStream(target: StreamTarget, timeoutMs: number): Promise<RawResponse> {
-  const res = await rawGet({ port: target.port, path: target.path, timeoutMs });
+/**
+ * Opens the stream with `get` (either raw GET flavour) and checks the response; throws with the
+ * reason when it is not a 200 stream.
+ */
+async function openStream<R extends { status: number; statusText: string; close(): void }>(
+  get: (opts: RawGetOptions) => Promise<R>,
+  target: StreamTarget,
+  timeoutMs: number,
+): Promise<R> {
+  const res = await get({ port: target.port, path: target.path, timeoutMs });
   if (res.status !== 200) {
     res.close();
     throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
@@ -56,7 +77,7 @@ export class StreamClient {
 
   #counting = false;
   #closing = false;
-  #res: RawResponse | undefined;
+  #closeConnection: (() => void) | undefined;
   #loop: Promise<void> = Promise.resolve();
   readonly #target: StreamTarget;
 
@@ -67,14 +88,73 @@ export class StreamClient {
 
   /** Connects and starts consuming parts; resolves once the response head is in, or records why not. */
   async connect(timeoutMs = 10_000): Promise<boolean> {
+    return this.#target.light
+      ? await this.#start(
+        () => openStream(rawGetConn, this.#target, timeoutMs),
+        (res) => this.#consumeLight(res),
+      )
+      : await this.#start(
+        () => openStream(rawGet, this.#target, timeoutMs),
+        (res) => this.#consume(res),
+      );
+  }
+
+  /** Opens the response with `open` and hands it to `consume`; a failure to open is recorded. */
+  async #start<R extends { close(): void }>(
+    open: () => Promise<R>,
+    consume: (res: R) => Promise<void>,
+  ): Promise<boolean> {
+    let res: R;
     try {
-      this.#res = await openStream(this.#target, timeoutMs);
+      res = await open();
     } catch (err) {
       this.error = message(err);
       return false;
     }
-    this.#loop = this.#consume(this.#res);
+    this.#closeConnection = () => res.close();
+    this.#loop = consume(res);
     return true;
+  }
+
+  /** One part counted by the light path. */
+  #onCounted(part: CountedPart): void {
+    const arrived = wallNowMs();
+    this.gotFrame = true;
+    if (part.bad) {
+      this.badParts++;
+      this.badReason ??= part.bad;
+      return;
+    }
+    if (!this.#counting) return;
+    this.frames++;
+    this.bytes += part.bytes;
+    if (part.timestampMs !== undefined) this.latenciesMs.push(arrived - part.timestampMs);
+  }
+
+  async #consumeLight(res: RawConnResponse): Promise<void> {
+    try {
+      const boundary = boundaryFromContentType(res.headers.get("content-type") ?? "");
+      const counter = new PartCounter(boundary, (p) => this.#onCounted(p));
+      const chunked = /\bchunked\b/i.test(res.headers.get("transfer-encoding") ?? "");
+      const decoder = chunked ? new ChunkedDecoder() : undefined;
+      const feed = (bytes: Uint8Array) => {
+        if (!decoder) return counter.push(bytes);
+        for (const slice of decoder.push(bytes)) counter.push(slice);
+      };
+      feed(res.leftover);
+      // One buffer per connection, reused for every read: nothing is allocated per frame.
+      const buf = new Uint8Array(32 * 1024);
+      while (!this.#closing && !counter.ended && !decoder?.done) {
+        const n = await res.read(buf);
+        if (n === null) break;
+        feed(buf.subarray(0, n));
+      }
+      if (!this.#closing) this.error ??= "stream ended by the server";
+    } catch (err) {
+      if (!this.#closing) this.error ??= message(err);
+    } finally {
+      res.close();
+    }
   }
 
   async #consume(res: RawResponse): Promise<void> {
@@ -123,7 +203,7 @@ export class StreamClient {
   async close(): Promise<void> {
     this.#closing = true;
     this.#counting = false;
-    this.#res?.close();
+    this.#closeConnection?.();
     await this.#loop;
   }
 }
@@ -239,7 +319,7 @@ export async function timeToFirstFrame(
   timeoutMs = 5000,
 ): Promise<FirstFrame> {
   const t0 = performance.now();
-  const res = await openStream(target, timeoutMs);
+  const res = await openStream(rawGet, target, timeoutMs);
   const timer = setTimeout(() => res.close(), Math.max(1, timeoutMs - (performance.now() - t0)));
   try {
     const boundary = boundaryFromContentType(res.headers.get("content-type") ?? "");

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ClientPool, type LoadReport } from "./load_client.ts";
+import { ClientPool, type LoadReport, type StreamTarget } from "./load_client.ts";
 import { selfCpuSeconds } from "./proc_stats.ts";
 import { sleep } from "./scenario.ts";
 import type { ServerProcess } from "./server_process.ts";
@@ -20,23 +20,92 @@ export interface WindowOptions {
   readonly durationMs: number;
   /** Started at the window start and awaited after it (e.g. the slow python client). */
   readonly alongside?: () => Promise<unknown>;
+  /** Count parts with the light counter (tuchuan only; see {@link StreamTarget.light}). */
+  readonly light?: StreamTarget["light"];
 }
 
-/** The window's results. */
-export interface WindowMeasurement {
-  readonly load: LoadReport;
+/**
+ * What a window cost, the same for one stream or several: CPU over the server trees (summed over
+ * the distinct servers when there are several), peaks, and the load client's own CPU.
+ */
+export interface WindowCost {
   /** Server process tree CPU over the window, seconds. */
   readonly serverCpuSeconds: number;
   /** The part of it used by the server's child processes (tuchuan's ffmpeg), seconds. */
   readonly childCpuSeconds: number;
   /** Server CPU per 1000 delivered frames, seconds (the cost of fan-out). */
   readonly cpuPer1000Frames: number;
-  /** Peak RSS of the server tree from launch to window end, MiB. */
+  /** Peak RSS of the server tree from launch (or the reset) to window end, MiB. */
   readonly peakRssMb: number;
+  /** Peak PSS of the server tree, MiB (shared pages counted once). */
+  readonly peakPssMb: number;
   /** The benchmark process's CPU over the window, as a fraction of one core. */
   readonly benchCpuShare: number;
+}
+
+/** The window's results. */
+export interface WindowMeasurement extends WindowCost {
+  readonly load: LoadReport;
   /** The result of `alongside`, if any. */
   readonly alongside?: unknown;
+}
+
+/** What {@link countWindow} measured over the opened pools. */
+interface CountedWindow {
+  readonly reports: LoadReport[];
+  /** Frames over all pools. */
+  readonly totalFrames: number;
+  readonly cost: WindowCost;
+  readonly seconds: number;
+  readonly alongside: unknown;
+}
+
+/**
+ * The window itself over already opened pools: warm up, then count every pool's frames and the
+ * servers' CPU over the same span; peaks are read after a last PSS sample so they include the
+ * window's end.
+ */
+async function countWindow(
+  servers: readonly ServerProcess[],
+  pools: readonly ClientPool[],
+  opts: {
+    readonly warmupMs: number;
+    readonly durationMs: number;
+    readonly resetPeaks?: boolean;
+    readonly alongside?: () => Promise<unknown>;
+  },
+): Promise<CountedWindow> {
+  await sleep(opts.warmupMs);
+  if (opts.resetPeaks) { for (const s of servers) s.sampler.resetPeak(); }
+  const cpu = () => servers.map((s) => s.sampler.cpuBreakdown());
+  const cpu0 = cpu();
+  const self0 = selfCpuSeconds();
+  const t0 = performance.now();
+  for (const p of pools) p.beginWindow();
+  const alongside = opts.alongside?.();
+  await sleep(opts.durationMs);
+  const reports = pools.map((p) => p.endWindow());
+  const cpu1 = cpu();
+  const self1 = selfCpuSeconds();
+  const seconds = (performance.now() - t0) / 1000;
+  for (const s of servers) s.sampler.sample({ pss: true });
+  const extra = alongside ? await alongside : undefined;
+  const serverCpuSeconds = cpu1.reduce((n, c, i) => n + c.total - cpu0[i].total, 0);
+  const totalFrames = reports.reduce((n, r) => n + r.totalFrames, 0);
+  return {
+    reports,
+    totalFrames,
+    cost: {
+      serverCpuSeconds,
+      childCpuSeconds: cpu1.reduce((n, c, i) => n + c.children - cpu0[i].children, 0),
+      cpuPer1000Frames: totalFrames > 0 ? serverCpuSeconds / totalFrames * 1000 : NaN,
+      peakRssMb: servers.reduce((n, s) => n + s.sampler.peakKb, 0) / 1024,
+      peakPssMb: servers.reduce((n, s) => n + s.sampler.peakPssKb, 0) / 1024,
+      benchCpuShare: (self1 - self0) / seconds,
+    },
+    seconds,
+    alongside: extra,
+  };
 }
 
 /** Runs one window against `server`; strict parsing is chosen by the server's kind. */
@@ -48,33 +117,75 @@ export async function measureWindow(
     port: server.port,
     path: opts.path ?? "/stream",
     strict: server.spec.kind === "tuchuan",
+    light: opts.light === true && server.spec.kind === "tuchuan",
   };
   const pool = await ClientPool.open(target, opts.clients);
   try {
-    await sleep(opts.warmupMs);
-    const cpu0 = server.sampler.cpuBreakdown();
-    const self0 = selfCpuSeconds();
-    const t0 = performance.now();
-    pool.beginWindow();
-    const alongside = opts.alongside?.();
-    await sleep(opts.durationMs);
-    const load = pool.endWindow();
-    const cpu1 = server.sampler.cpuBreakdown();
-    const self1 = selfCpuSeconds();
-    const seconds = (performance.now() - t0) / 1000;
-    server.sampler.sample();
-    const extra = alongside ? await alongside : undefined;
-    const serverCpuSeconds = cpu1.total - cpu0.total;
-    return {
-      load,
-      serverCpuSeconds,
-      childCpuSeconds: cpu1.children - cpu0.children,
-      cpuPer1000Frames: load.totalFrames > 0 ? serverCpuSeconds / load.totalFrames * 1000 : NaN,
-      peakRssMb: server.sampler.peakKb / 1024,
-      benchCpuShare: (self1 - self0) / seconds,
-      alongside: extra,
-    };
+    const w = await countWindow([server], [pool], opts);
+    return { load: w.reports[0], ...w.cost, alongside: w.alongside };
   } finally {
     await pool.close();
+  }
+}
+
+/** One stream of a multi-stream window: which server, which path. */
+export interface StreamSpec {
+  readonly server: ServerProcess;
+  /** e.g. `/a/stream`. */
+  readonly path: string;
+  /** Viewers on this stream. */
+  readonly clients: number;
+}
+
+/**
+ * A window over several streams, maybe of several servers, measured together; the peaks are
+ * summed over the distinct servers, each since launch, or since the window start with
+ * `resetPeaks`.
+ */
+export interface MultiWindowMeasurement extends WindowCost {
+  /** One report per stream, in the order given. */
+  readonly streams: LoadReport[];
+  /** Frames over all streams. */
+  readonly totalFrames: number;
+  readonly windowSeconds: number;
+}
+
+/**
+ * {@link measureWindow} for several streams at once: every stream's clients connect, the window
+ * starts and ends for all of them together, and CPU and memory are summed over the servers.
+ */
+export async function measureMultiWindow(
+  streams: readonly StreamSpec[],
+  opts: {
+    readonly warmupMs: number;
+    readonly durationMs: number;
+    /**
+     * Peaks from the window start only. PSS divides a shared page among the processes mapping
+     * it *at that moment*, so a process that ran alone for a while during start-up peaks high;
+     * comparing layouts of different process counts needs the steady state.
+     */
+    readonly resetPeaks?: boolean;
+  },
+): Promise<MultiWindowMeasurement> {
+  const servers = [...new Set(streams.map((s) => s.server))];
+  const pools: ClientPool[] = [];
+  try {
+    for (const s of streams) {
+      const target = {
+        port: s.server.port,
+        path: s.path,
+        strict: s.server.spec.kind === "tuchuan",
+      };
+      pools.push(await ClientPool.open(target, s.clients));
+    }
+    const w = await countWindow(servers, pools, opts);
+    return {
+      streams: w.reports,
+      totalFrames: w.totalFrames,
+      ...w.cost,
+      windowSeconds: w.seconds,
+    };
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
   }
 }

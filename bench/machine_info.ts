@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { readProcTextOrNull } from "./proc_read.ts";
 
 /** What is known about the machine and tools; "?" where a probe failed. */
 export interface MachineInfo {
@@ -30,12 +31,9 @@ async function run(command: string, args: string[]): Promise<string> {
   }
 }
 
+/** A /proc file's text, or "" when unreadable (`/proc/cpuinfo` is ~1 KiB per core). */
 function readOr(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
+  return readProcTextOrNull(path, 1024 * 1024) ?? "";
 }
 
 /** Probes the machine (a few short commands). */

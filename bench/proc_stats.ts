@@ -1,13 +1,24 @@
 /**
- * CPU time and resident memory of a server's whole process tree, read from Linux `/proc`.
+ * CPU time and memory of a server's whole process tree, read from Linux `/proc` (every file with
+ * a size bound, {@link readProcText}).
  *
  * A server is measured as a tree because tuchuan's work is split between the Deno process and its
  * ffmpeg child; counting only the root would flatter it. CPU is the root's user+system time plus
  * `cutime`/`cstime` (children it already reaped) plus the live descendants' own times. RSS is summed
  * over the live tree and its peak is sampled every 100 ms by {@link TreeSampler}.
  *
+ * RSS counts every shared page once per process that maps it: four Deno processes each count the
+ * whole `deno` binary and its libraries. PSS (`/proc/PID/smaps_rollup`) divides each shared page
+ * among the processes that map it, so a tree's summed PSS counts shared libraries once: it is the
+ * memory the tree really costs the machine. Reading `smaps_rollup` walks the page tables (~1.5 ms
+ * for a Deno process here, paid by the reader), so PSS is sampled every 500 ms, not every 100.
+ *
+ * For idle costs of a few ms per second, `stat`'s 10 ms clock ticks are too coarse: there the
+ * nanosecond run times of `/proc/PID/task/TID/schedstat` are summed ({@link treeCpuNs}).
+ *
  * @module
  */
+import { readProcTextOrNull } from "./proc_read.ts";
 
 /** Clock ticks per second for `/proc/PID/stat` times (`getconf CLK_TCK`: 100 on Linux x86/arm). */
 export const CLK_TCK = 100;
@@ -45,22 +56,105 @@ export function parseProcStat(line: string): ProcStat {
 
 /** `/proc/PID/stat` of a live process, or `null` when it has exited (a race we must tolerate). */
 export function readProcStat(pid: number): ProcStat | null {
+  const text = readProcTextOrNull(`/proc/${pid}/stat`);
+  if (text === null) return null;
   try {
-    return parseProcStat(Deno.readTextFileSync(`/proc/${pid}/stat`));
+    return parseProcStat(text);
   } catch {
-    return null;
+    return null; // Read while the process was being torn down.
   }
 }
 
 /** Resident set size of one process in KiB (`VmRSS`), 0 when it has exited or is a zombie. */
 export function readRssKb(pid: number): number {
+  const status = readProcTextOrNull(`/proc/${pid}/status`);
+  const m = status === null ? null : /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  return m ? Number(m[1]) : 0;
+}
+
+/** The `Rss:` and `Pss:` lines of `/proc/PID/smaps_rollup`, in KiB. */
+export interface SmapsRollup {
+  readonly rssKb: number;
+  readonly pssKb: number;
+}
+
+/**
+ * Parses `/proc/PID/smaps_rollup`; `null` when it has no `Pss:` line (a kernel thread, or a
+ * process that exited between open and read, leaves the file empty).
+ */
+export function parseSmapsRollup(text: string): SmapsRollup | null {
+  const pss = /^Pss:\s+(\d+)\s+kB/m.exec(text);
+  if (!pss) return null;
+  const rss = /^Rss:\s+(\d+)\s+kB/m.exec(text);
+  return { rssKb: rss ? Number(rss[1]) : NaN, pssKb: Number(pss[1]) };
+}
+
+/** Proportional set size of one process in KiB, 0 when it has exited. */
+export function readPssKb(pid: number): number {
+  const text = readProcTextOrNull(`/proc/${pid}/smaps_rollup`);
+  return (text === null ? null : parseSmapsRollup(text))?.pssKb ?? 0;
+}
+
+/**
+ * The run time in nanoseconds from a `schedstat` line (`run_ns wait_ns timeslices`); NaN when
+ * the line is not one.
+ */
+export function parseSchedstatNs(text: string): number {
+  const m = /^(\d+)\s/.exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+/**
+ * CPU nanoseconds of one live process: the sum over its threads' `schedstat`. Threads that
+ * already exited are not counted (their time is only in `stat`'s ticks), so callers compare with
+ * {@link processCpuSeconds} over the same span; 0 when the process has gone.
+ */
+export function processCpuNs(pid: number): number {
+  let total = 0;
+  for (const ns of taskCpuNs(pid).values()) total += ns;
+  return total;
+}
+
+/** CPU nanoseconds of each live thread of `pid`, keyed `pid/tid`. */
+function taskCpuNs(pid: number, into = new Map<string, number>()): Map<string, number> {
+  let tasks: Iterable<Deno.DirEntry>;
   try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-    return m ? Number(m[1]) : 0;
+    tasks = Deno.readDirSync(`/proc/${pid}/task`);
   } catch {
-    return 0;
+    return into;
   }
+  for (const task of tasks) {
+    const text = readProcTextOrNull(`/proc/${pid}/task/${task.name}/schedstat`);
+    const ns = text === null ? NaN : parseSchedstatNs(text);
+    if (Number.isFinite(ns)) into.set(`${pid}/${task.name}`, ns);
+  }
+  return into;
+}
+
+/**
+ * CPU nanoseconds of each live thread of `root` and its live descendants, keyed `pid/tid`: two
+ * readings give a window's CPU with {@link cpuNsBetween}.
+ */
+export function treeCpuNs(
+  root: number,
+  descendants = findDescendants(root),
+): Map<string, number> {
+  const tasks = taskCpuNs(root);
+  for (const pid of descendants) taskCpuNs(pid, tasks);
+  return tasks;
+}
+
+/**
+ * CPU nanoseconds spent between two {@link treeCpuNs} readings by the threads alive at the
+ * second. Summing each reading whole and subtracting went negative whenever a thread ended in
+ * between (its whole lifetime's CPU left the sum: Deno's blocking-pool threads end after 10 s
+ * idle, the folder watcher's when capture stops); a thread that ended inside the window loses
+ * only its CPU of the window, which `stat`'s tick counts (reported next to it) still hold.
+ */
+export function cpuNsBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let total = 0;
+  for (const [task, ns] of after) total += ns - (before.get(task) ?? 0);
+  return total;
 }
 
 /** Every live descendant of `root` (children, grandchildren, ...), found via each process's ppid. */
@@ -109,6 +203,13 @@ export function treeRssKb(root: number, descendants = findDescendants(root)): nu
   return total;
 }
 
+/** Summed PSS of `root` and its live descendants, in KiB: shared pages counted once in all. */
+export function treePssKb(root: number, descendants = findDescendants(root)): number {
+  let total = readPssKb(root);
+  for (const pid of descendants) total += readPssKb(pid);
+  return total;
+}
+
 /** CPU seconds this benchmark process itself has used (the load clients compete for the cores). */
 export function selfCpuSeconds(): number {
   return processCpuSeconds(Deno.pid);
@@ -124,25 +225,31 @@ export interface CpuBreakdown {
 }
 
 /**
- * Samples a process tree's RSS every `intervalMs` and keeps the peak. Scanning all of `/proc` for
- * descendants is the costly part, so the descendant list is refreshed only every `rescanMs`: the
- * sampler shares the cores with the load clients and must stay cheap.
+ * Samples a process tree's RSS every `intervalMs` and its PSS every `pssIntervalMs`, and keeps
+ * the peaks. Scanning all of `/proc` for descendants is the costly part, so the descendant list is
+ * refreshed only every `rescanMs`: the sampler shares the cores with the load clients and must
+ * stay cheap.
  */
 export class TreeSampler {
   readonly root: number;
   #timer: ReturnType<typeof setInterval> | undefined;
   #descendants: number[] = [];
   #lastScan = -Infinity;
+  #lastPssAt = -Infinity;
   #peakKb = 0;
   #lastKb = 0;
+  #peakPssKb = 0;
+  #lastPssKb = 0;
   readonly #intervalMs: number;
   readonly #rescanMs: number;
+  readonly #pssIntervalMs: number;
 
   /** Prepares a sampler for the tree rooted at `root`; call {@link start}. */
-  constructor(root: number, intervalMs = 100, rescanMs = 1000) {
+  constructor(root: number, intervalMs = 100, rescanMs = 1000, pssIntervalMs = 500) {
     this.root = root;
     this.#intervalMs = intervalMs;
     this.#rescanMs = rescanMs;
+    this.#pssIntervalMs = pssIntervalMs;
   }
 
   /** Starts sampling (one sample immediately). Idempotent. */
@@ -158,8 +265,11 @@ export class TreeSampler {
     this.#timer = undefined;
   }
 
-  /** Takes one sample now and returns the tree's RSS in KiB. */
-  sample(): number {
+  /**
+   * Takes one sample now and returns the tree's RSS in KiB; PSS too when its interval has passed
+   * (or always with `pss: true`, for the edges of a measurement window).
+   */
+  sample(opts: { pss?: boolean } = {}): number {
     const now = performance.now();
     if (now - this.#lastScan >= this.#rescanMs) {
       this.#descendants = findDescendants(this.root);
@@ -167,7 +277,31 @@ export class TreeSampler {
     }
     this.#lastKb = treeRssKb(this.root, this.#descendants);
     if (this.#lastKb > this.#peakKb) this.#peakKb = this.#lastKb;
+    if (opts.pss || now - this.#lastPssAt >= this.#pssIntervalMs) {
+      this.#lastPssAt = now;
+      this.#lastPssKb = treePssKb(this.root, this.#descendants);
+      if (this.#lastPssKb > this.#peakPssKb) this.#peakPssKb = this.#lastPssKb;
+    }
     return this.#lastKb;
+  }
+
+  /** The live descendants now (a fresh scan): for tuchuan, its ffmpeg children. */
+  descendants(): number[] {
+    this.#descendants = findDescendants(this.root);
+    this.#lastScan = performance.now();
+    return [...this.#descendants];
+  }
+
+  /**
+   * CPU of the tree now in nanoseconds, thread by thread (precise, for idle costs of a few ms per
+   * second), and in `stat` ticks (complete: includes exited threads and reaped children).
+   */
+  preciseCpu(): { ns: Map<string, number>; tickSeconds: number } {
+    const descendants = this.descendants();
+    return {
+      ns: treeCpuNs(this.root, descendants),
+      tickSeconds: treeCpuSeconds(this.root, descendants),
+    };
   }
 
   /** CPU seconds of the tree now, with a fresh descendant scan (called at window edges only). */
@@ -200,8 +334,20 @@ export class TreeSampler {
     return this.#lastKb;
   }
 
-  /** Forgets the peak so a later phase can be measured on its own. */
+  /** Highest tree PSS seen, in KiB. */
+  get peakPssKb(): number {
+    return this.#peakPssKb;
+  }
+
+  /** Most recent tree PSS sample, in KiB. */
+  get lastPssKb(): number {
+    return this.#lastPssKb;
+  }
+
+  /** Forgets the peaks so a later phase can be measured on its own. */
   resetPeak(): void {
+    this.sample({ pss: true });
     this.#peakKb = this.#lastKb;
+    this.#peakPssKb = this.#lastPssKb;
   }
 }

@@ -73,27 +73,48 @@ export function parseResponseHead(
   return { status: Number(m[1]), statusText: m[2] ?? "", headers };
 }
 
-/** Sends `GET path` to 127.0.0.1:`port` and resolves once the response head has arrived. */
-export async function rawGet(opts: RawGetOptions): Promise<RawResponse> {
-  const conn = await Deno.connect({ hostname: LOOPBACK, port: opts.port });
+/** A connection that closes once, whoever asks first: the deadline, the caller, the body's end. */
+interface OnceClosed {
+  readonly closed: boolean;
+  readonly close: () => void;
+}
+
+/** Wraps `conn` in {@link OnceClosed}; `release` runs first (e.g. cancels a pending read). */
+function closeOnce(conn: Deno.TcpConn, release?: () => void): OnceClosed {
   let closed = false;
-  const reader = conn.readable.getReader();
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    // Cancelling the reader releases the pending read; closing the conn frees the socket.
-    reader.cancel().catch(() => {});
-    try {
-      conn.close();
-    } catch {
-      // Already closed by the stream machinery.
-    }
+  return {
+    get closed() {
+      return closed;
+    },
+    close: () => {
+      if (closed) return;
+      closed = true;
+      release?.();
+      try {
+        conn.close();
+      } catch {
+        // Already closed (by the stream machinery).
+      }
+    },
   };
+}
+
+/**
+ * Sends `GET path` on `conn` and runs `readHead` under the request's deadline: on a timeout the
+ * connection is closed (which fails the pending read), and every failure closes it and names the
+ * request.
+ */
+async function sendGet<T>(
+  opts: RawGetOptions,
+  conn: Deno.TcpConn,
+  link: OnceClosed,
+  readHead: () => Promise<T>,
+): Promise<T> {
   let timedOut = false;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const timer = setTimeout(() => {
     timedOut = true;
-    close();
+    link.close();
   }, timeoutMs);
   try {
     conn.setNoDelay(true);
@@ -102,28 +123,43 @@ export async function rawGet(opts: RawGetOptions): Promise<RawResponse> {
       `User-Agent: tuchuan-bench\r\nAccept: */*\r\nConnection: close\r\n${extra}\r\n`;
     const bytes = new TextEncoder().encode(request);
     for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+    const result = await readHead();
+    clearTimeout(timer);
+    return result;
+  } catch (err) {
+    clearTimeout(timer);
+    link.close();
+    const why = timedOut ? `no response head within ${timeoutMs} ms` : String(
+      err instanceof Error ? err.message : err,
+    );
+    throw new Error(`GET ${opts.path} on ${LOOPBACK}:${opts.port}: ${why}`);
+  }
+}
 
+/** Sends `GET path` to 127.0.0.1:`port` and resolves once the response head has arrived. */
+export async function rawGet(opts: RawGetOptions): Promise<RawResponse> {
+  const conn = await Deno.connect({ hostname: LOOPBACK, port: opts.port });
+  const reader = conn.readable.getReader();
+  // Cancelling the reader releases the pending read; closing the conn frees the socket.
+  const link = closeOnce(conn, () => reader.cancel().catch(() => {}));
+  return await sendGet(opts, conn, link, async () => {
     let buf: Uint8Array = new Uint8Array(0);
     let end = -1;
     while (end < 0) {
       const { value, done } = await reader.read();
-      if (done || closed) throw new Error("connection closed before the response head");
+      if (done || link.closed) throw new Error("connection closed before the response head");
       buf = concat(buf, value);
       end = findHeadEnd(buf);
       if (end < 0 && buf.length > MAX_HEAD_BYTES) throw new Error("response head too large");
     }
     const head = parseResponseHead(new TextDecoder("latin1").decode(buf.subarray(0, end)));
     const leftover = buf.subarray(end + 4);
-    clearTimeout(timer);
-    return { ...head, body: bodyStream(reader, head.headers, leftover, close), close };
-  } catch (err) {
-    clearTimeout(timer);
-    close();
-    const why = timedOut ? `no response head within ${timeoutMs} ms` : String(
-      err instanceof Error ? err.message : err,
-    );
-    throw new Error(`GET ${opts.path} on ${LOOPBACK}:${opts.port}: ${why}`);
-  }
+    return {
+      ...head,
+      body: bodyStream(reader, head.headers, leftover, link.close),
+      close: link.close,
+    };
+  });
 }
 
 /** The body after the head: de-chunked, or bounded by Content-Length, or read until EOF. */
@@ -241,4 +277,56 @@ export async function rawGetText(
     clearTimeout(timer);
     res.close();
   }
+}
+
+/** A response whose body is to be read from the connection itself, into the caller's buffer. */
+export interface RawConnResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: Headers;
+  /** Body bytes that arrived with the head. */
+  readonly leftover: Uint8Array;
+  /** Reads the next body bytes into `buf`; null at EOF or once closed. */
+  read(buf: Uint8Array): Promise<number | null>;
+  /** Closes the connection; safe to call more than once and while a read is pending. */
+  close(): void;
+}
+
+/**
+ * {@link rawGet} without the `ReadableStream` layers: the body is read with `conn.read` into a
+ * buffer the caller reuses, so a load client with a thousand streams allocates nothing per read.
+ * The transfer coding is left to the caller.
+ */
+export async function rawGetConn(opts: RawGetOptions): Promise<RawConnResponse> {
+  const conn = await Deno.connect({ hostname: LOOPBACK, port: opts.port });
+  const link = closeOnce(conn);
+  return await sendGet(opts, conn, link, async () => {
+    const buf = new Uint8Array(MAX_HEAD_BYTES);
+    let filled = 0;
+    let end = -1;
+    while (end < 0) {
+      if (filled === buf.length) throw new Error("response head too large");
+      const n = await conn.read(buf.subarray(filled));
+      if (n === null || link.closed) {
+        throw new Error("connection closed before the response head");
+      }
+      filled += n;
+      end = findHeadEnd(buf.subarray(0, filled));
+    }
+    const head = parseResponseHead(new TextDecoder("latin1").decode(buf.subarray(0, end)));
+    return {
+      ...head,
+      leftover: buf.slice(end + 4, filled),
+      read: async (into) => {
+        if (link.closed) return null;
+        try {
+          return await conn.read(into);
+        } catch (err) {
+          if (link.closed) return null;
+          throw err;
+        }
+      },
+      close: link.close,
+    };
+  });
 }

@@ -86,51 +86,107 @@ export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** A body's value for one item, or why it failed. */
+interface Tried<T> {
+  readonly value?: T;
+  readonly error?: string;
+}
+
 /**
- * Runs `body` for each configured server in turn (never in parallel: they would share the two
- * cores). An error is recorded for that server and the next one still runs.
+ * Runs `body` for each item in turn (never in parallel: they would share the two cores). An error
+ * is logged and recorded for that item and the next one still runs, so one failure cannot hide
+ * the other columns' numbers.
  */
-export async function perServer<T>(
+async function tryEach<C, T>(
   cfg: BenchConfig,
-  body: (kind: ServerKind) => Promise<T>,
-): Promise<PerServer<T>[]> {
-  const out: PerServer<T>[] = [];
-  for (const kind of cfg.servers) {
+  items: readonly C[],
+  label: (item: C) => string,
+  body: (item: C) => Promise<T>,
+): Promise<Tried<T>[]> {
+  const out: Tried<T>[] = [];
+  for (const item of items) {
     try {
-      out.push({ kind, value: await body(kind) });
+      out.push({ value: await body(item) });
     } catch (err) {
-      cfg.log(`  ${kind}: FAILED: ${errorMessage(err)}`);
-      out.push({ kind, error: errorMessage(err) });
+      cfg.log(`  ${label(item)}: FAILED: ${errorMessage(err)}`);
+      out.push({ error: errorMessage(err) });
     }
   }
   return out;
 }
 
-/** How to read one row out of a per-server outcome. */
-export interface RowDef<T> {
+/** How to read one row out of an outcome whose column is named by a `K` (server kind or label). */
+export interface KeyedRowDef<T, K extends string> {
   readonly metric: string;
   readonly unit?: string;
   readonly better?: "higher" | "lower";
   readonly digits?: number;
   readonly headline?: boolean;
-  readonly get: (value: T, kind: ServerKind) => Cell;
+  readonly get: (value: T, key: K) => Cell;
 }
 
-/** Rows with one column per server; a failed server shows "error" in every row. */
-export function rowsFor<T>(outcomes: PerServer<T>[], defs: RowDef<T>[]): Row[] {
+/** Rows with one cell per outcome (`keys[i]` names outcome i); a failure shows "error". */
+function keyedRows<T, K extends string>(
+  outcomes: readonly Tried<T>[],
+  keys: readonly K[],
+  defs: readonly KeyedRowDef<T, K>[],
+): Row[] {
   return defs.map((d) => ({
     metric: d.metric,
     unit: d.unit,
     better: d.better,
     digits: d.digits,
     headline: d.headline,
-    values: outcomes.map((o) => (o.value === undefined ? "error" : d.get(o.value, o.kind))),
+    values: outcomes.map((o, i) => (o.value === undefined ? "error" : d.get(o.value, keys[i]))),
   }));
 }
 
-/** Warnings for the servers that failed, with the reason. */
-export function failureWarnings<T>(outcomes: PerServer<T>[]): string[] {
-  return outcomes.filter((o) => o.error !== undefined).map((o) => `${o.kind} failed: ${o.error}`);
+/**
+ * The failures (with the reason) first, then `check`'s warnings for each outcome that has a value,
+ * in column order; `keys[i]` names outcome i.
+ */
+function keyedWarnings<T, K extends string>(
+  outcomes: readonly Tried<T>[],
+  keys: readonly K[],
+  check?: (value: T, key: K) => string[],
+): string[] {
+  const failed = outcomes.flatMap((o, i) =>
+    o.error === undefined ? [] : [`${keys[i]} failed: ${o.error}`]
+  );
+  if (!check) return failed;
+  return [
+    ...failed,
+    ...outcomes.flatMap((o, i) => (o.value === undefined ? [] : check(o.value, keys[i]))),
+  ];
+}
+
+/** Runs `body` for each configured server in turn; a failed server is recorded, not thrown. */
+export async function perServer<T>(
+  cfg: BenchConfig,
+  body: (kind: ServerKind) => Promise<T>,
+): Promise<PerServer<T>[]> {
+  const kinds = cfg.servers;
+  const tried = await tryEach(cfg, kinds, (kind) => kind, body);
+  return tried.map((o, i) => ({ kind: kinds[i], ...o }));
+}
+
+/** How to read one row out of a per-server outcome. */
+export type RowDef<T> = KeyedRowDef<T, ServerKind>;
+
+/** Rows with one column per server; a failed server shows "error" in every row. */
+export function rowsFor<T>(outcomes: PerServer<T>[], defs: RowDef<T>[]): Row[] {
+  return keyedRows(outcomes, outcomes.map((o) => o.kind), defs);
+}
+
+/**
+ * Warnings for the servers that failed, with the reason; then, given `check`, its warnings for
+ * each server that delivered a value.
+ */
+export function failureWarnings<T>(
+  outcomes: PerServer<T>[],
+  check?: (value: T, kind: ServerKind) => string[],
+): string[] {
+  return keyedWarnings(outcomes, outcomes.map((o) => o.kind), check);
 }
 
 /** A finite number, or `null` ("n/a") for NaN and infinities. */
@@ -141,4 +197,62 @@ export function num(value: number): Cell {
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The outcome of a scenario body for one column (a source, a variant, a step), or why not. */
+export interface ColumnOutcome<T> {
+  readonly column: string;
+  readonly value?: T;
+  readonly error?: string;
+}
+
+/**
+ * Runs `body` for each column in turn, as {@link perServer} does for servers: an error is recorded
+ * for that column and the next one still runs.
+ */
+export async function perColumn<C, T>(
+  cfg: BenchConfig,
+  columns: readonly C[],
+  label: (column: C) => string,
+  body: (column: C) => Promise<T>,
+): Promise<ColumnOutcome<T>[]> {
+  const tried = await tryEach(cfg, columns, label, body);
+  return tried.map((o, i) => ({ column: label(columns[i]), ...o }));
+}
+
+/** How to read one row out of a column's outcome. */
+export type ColumnRowDef<T> = KeyedRowDef<T, string>;
+
+/** Rows with one cell per column; a failed column shows "error" in every row. */
+export function columnRows<T>(outcomes: ColumnOutcome<T>[], defs: ColumnRowDef<T>[]): Row[] {
+  return keyedRows(outcomes, outcomes.map((o) => o.column), defs);
+}
+
+/**
+ * Warnings for the columns that failed, with the reason; then, given `check`, its warnings for
+ * each column that delivered a value.
+ */
+export function columnFailures<T>(
+  outcomes: ColumnOutcome<T>[],
+  check?: (value: T, column: string) => string[],
+): string[] {
+  return keyedWarnings(outcomes, outcomes.map((o) => o.column), check);
+}
+
+/** A result with no measurement, for a scenario that does not apply to the chosen servers. */
+export function skippedResult(
+  scenario: { readonly name: string; readonly title: string },
+  why: string,
+): ScenarioResult {
+  return {
+    name: scenario.name,
+    title: scenario.title,
+    columns: [],
+    compare: false,
+    rows: [],
+    notes: [`skipped: ${why}`],
+    warnings: [],
+    seconds: 0,
+    raw: {},
+  };
 }

@@ -120,3 +120,59 @@ export function ratio(a: number, b: number): number {
   if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return NaN;
   return a / b;
 }
+
+/** CPU milliseconds per second of wall time; `NaN` for an empty or non-finite span. */
+export function cpuMsPerSecond(cpuMs: number, seconds: number): number {
+  if (!Number.isFinite(cpuMs) || !Number.isFinite(seconds) || seconds <= 0) return NaN;
+  return cpuMs / seconds;
+}
+
+/** CPU seconds per 1000 frames; `NaN` when no frame was counted. */
+export function per1000Frames(cpuSeconds: number, frames: number): number {
+  if (!Number.isFinite(cpuSeconds) || !(frames > 0)) return NaN;
+  return cpuSeconds / frames * 1000;
+}
+
+/** One step of a "how many viewers" ladder. */
+export interface LadderStep {
+  readonly clients: number;
+  readonly passed: boolean;
+}
+
+/**
+ * Whether a step passes: every one of `clients` viewers connected and received at least `minFps`
+ * (one viewer below it fails the step: the question is what *every* viewer gets).
+ */
+export function stepPasses(
+  perClientFps: readonly number[],
+  clients: number,
+  minFps: number,
+): boolean {
+  if (perClientFps.length < clients || clients <= 0) return false;
+  return perClientFps.every((fps) => Number.isFinite(fps) && fps >= minFps);
+}
+
+/**
+ * The largest client count of the passing steps before the first failing one (a ladder stops at
+ * its first failure; a pass after a failure would be noise); 0 when the first step failed.
+ */
+export function largestPassing(steps: readonly LadderStep[]): number {
+  let best = 0;
+  for (const s of steps) {
+    if (!s.passed) break;
+    best = Math.max(best, s.clients);
+  }
+  return best;
+}
+
+/**
+ * How late each frame of a paced stream arrived relative to the first one: `arrival[i] −
+ * arrival[0] − i / fps`, in ms. A producer that keeps pace gives values around 0; one that falls
+ * behind gives a rising series. Empty for fewer than one arrival.
+ */
+export function paceLagMs(arrivalsMs: readonly number[], fps: number): number[] {
+  if (!(fps > 0)) throw new RangeError(`fps must be positive, got ${fps}`);
+  if (arrivalsMs.length === 0) return [];
+  const first = arrivalsMs[0];
+  return arrivalsMs.map((t, i) => t - first - (i * 1000) / fps);
+}

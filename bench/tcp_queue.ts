@@ -9,6 +9,13 @@
  *
  * @module
  */
+import { readProcText } from "./proc_read.ts";
+
+/**
+ * Bound on `/proc/net/tcp`: ~150 bytes per socket, so 32 MiB is 200,000 sockets, far beyond what
+ * the benchmark opens.
+ */
+const PROC_NET_TCP_MAX_BYTES = 32 * 1024 * 1024;
 
 /** `0100007F:1F90` -> port 8080 (the address part is not needed: everything is 127.0.0.1). */
 function portOf(hexAddress: string): number {
@@ -38,7 +45,11 @@ export function parseSendQueue(
 /** The server-side send queue of one loopback connection now, in bytes, or `null`. */
 export function sendQueueBytes(serverPort: number, clientPort: number): number | null {
   try {
-    return parseSendQueue(Deno.readTextFileSync("/proc/net/tcp"), serverPort, clientPort);
+    return parseSendQueue(
+      readProcText("/proc/net/tcp", PROC_NET_TCP_MAX_BYTES),
+      serverPort,
+      clientPort,
+    );
   } catch {
     return null;
   }

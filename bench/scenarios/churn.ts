@@ -14,6 +14,7 @@ import {
   failureWarnings,
   num,
   perServer,
+  type RowDef,
   rowsFor,
   type Scenario,
   type ScenarioResult,
@@ -21,6 +22,7 @@ import {
 } from "../scenario.ts";
 import type { ServerProcess } from "../server_process.ts";
 import { summarize, type Summary } from "../stats.ts";
+import { peakMemoryRows } from "./window_rows.ts";
 
 const CYCLES = { full: 500, quick: 40 };
 /** Upper bound on the cycles' wall time, so a slow server cannot stretch the run. */
@@ -43,6 +45,11 @@ interface ChurnOutcome {
   readonly stateSettleMs: number;
   readonly rssBeforeMb: number;
   readonly rssAfterMb: number;
+  readonly pssBeforeMb: number;
+  readonly pssAfterMb: number;
+  /** Peak tree RSS and PSS from launch to the end of the churn, MiB. */
+  readonly peakRssMb: number;
+  readonly peakPssMb: number;
   readonly serverCpuSeconds: number;
 }
 
@@ -81,7 +88,8 @@ async function churn(cfg: BenchConfig, server: ServerProcess): Promise<ChurnOutc
   const mode = cfg.quick ? "quick" : "full";
   const target = { port: server.port, path: "/stream", strict: server.spec.kind === "tuchuan" };
   await sleep(500);
-  const rssBeforeMb = server.sampler.sample() / 1024;
+  const rssBeforeMb = server.sampler.sample({ pss: true }) / 1024;
+  const pssBeforeMb = server.sampler.lastPssKb / 1024;
   const cpu0 = server.sampler.cpuSeconds();
   const times: number[] = [];
   let attempted = 0;
@@ -106,7 +114,8 @@ async function churn(cfg: BenchConfig, server: ServerProcess): Promise<ChurnOutc
     : { clients: null, ms: NaN };
   // Give the server a moment to free what the viewers held before reading its memory.
   await sleep(500);
-  const rssAfterMb = server.sampler.sample() / 1024;
+  const rssAfterMb = server.sampler.sample({ pss: true }) / 1024;
+  const pssAfterMb = server.sampler.lastPssKb / 1024;
   return {
     attempted,
     ok: times.length,
@@ -119,8 +128,27 @@ async function churn(cfg: BenchConfig, server: ServerProcess): Promise<ChurnOutc
     stateSettleMs: state.ms,
     rssBeforeMb,
     rssAfterMb,
+    pssBeforeMb,
+    pssAfterMb,
+    peakRssMb: server.sampler.peakKb / 1024,
+    peakPssMb: server.sampler.peakPssKb / 1024,
     serverCpuSeconds: server.sampler.cpuSeconds() - cpu0,
   };
+}
+
+/**
+ * The server's memory of kind `what` (RSS or PSS) before and after the churn; only "after" ranks
+ * the servers, "before" is the baseline it is read against.
+ */
+function beforeAfterRows(
+  what: string,
+  before: (o: ChurnOutcome) => number,
+  after: (o: ChurnOutcome) => number,
+): RowDef<ChurnOutcome>[] {
+  return [
+    { metric: `server ${what} before`, unit: "MB", digits: 1, get: before },
+    { metric: `server ${what} after`, unit: "MB", better: "lower", digits: 1, get: after },
+  ];
 }
 
 /** The `churn` scenario. */
@@ -179,39 +207,31 @@ export const churnScenario: Scenario = {
         digits: 0,
         get: (o) => num(o.stateSettleMs),
       },
-      { metric: "server RSS before", unit: "MB", digits: 1, get: (o) => o.rssBeforeMb },
-      {
-        metric: "server RSS after",
-        unit: "MB",
-        better: "lower",
-        digits: 1,
-        get: (o) => o.rssAfterMb,
-      },
+      ...beforeAfterRows("RSS", (o) => o.rssBeforeMb, (o) => o.rssAfterMb),
       {
         metric: "server RSS growth",
         unit: "MB",
         digits: 1,
         get: (o) => o.rssAfterMb - o.rssBeforeMb,
       },
+      ...beforeAfterRows("PSS", (o) => o.pssBeforeMb, (o) => o.pssAfterMb),
+      ...peakMemoryRows<ChurnOutcome>((o) => o),
       { metric: "server CPU", unit: "s", better: "lower", get: (o) => o.serverCpuSeconds },
     ]);
-    const warnings = [...failureWarnings(outcomes)];
-    for (const o of outcomes) {
-      const v = o.value;
-      if (!v) continue;
-      if (v.failures) warnings.push(`${o.kind}: ${v.failures} cycles failed: ${v.firstError}`);
-      if (v.badFirstFrames) warnings.push(`${o.kind}: ${v.badFirstFrames} bad first frames`);
-      if (o.kind === "tuchuan" && v.stateClients !== 0) {
-        warnings.push(`tuchuan: /state clients = ${v.stateClients ?? "unreadable"} after churn`);
+    const warnings = failureWarnings(outcomes, (v, kind) => {
+      const out: string[] = [];
+      if (v.failures) out.push(`${kind}: ${v.failures} cycles failed: ${v.firstError}`);
+      if (v.badFirstFrames) out.push(`${kind}: ${v.badFirstFrames} bad first frames`);
+      if (kind === "tuchuan" && v.stateClients !== 0) {
+        out.push(`tuchuan: /state clients = ${v.stateClients ?? "unreadable"} after churn`);
       }
       if (v.attempted < CYCLES[mode]) {
-        warnings.push(
-          `${o.kind}: only ${v.attempted} of ${CYCLES[mode]} cycles within ${
-            MAX_MS[mode] / 1000
-          } s`,
+        out.push(
+          `${kind}: only ${v.attempted} of ${CYCLES[mode]} cycles within ${MAX_MS[mode] / 1000} s`,
         );
       }
-    }
+      return out;
+    });
     return {
       name: "churn",
       title: this.title,

@@ -17,6 +17,7 @@ import {
   type ScenarioResult,
 } from "../scenario.ts";
 import { loadWarnings } from "./warnings.ts";
+import { benchCpuRow, cpuPer1000FramesRow, peakMemoryRows } from "./window_rows.ts";
 
 const WARMUP_MS = { full: 1500, quick: 300 };
 const DURATION_MS = { full: 10_000, quick: 1500 };
@@ -81,14 +82,7 @@ export function clientsScenario(count: number): Scenario {
           unit: "s",
           get: (m) => m.childCpuSeconds,
         },
-        {
-          metric: "server CPU per 1000 frames",
-          unit: "s",
-          better: "lower",
-          digits: 3,
-          headline: true,
-          get: (m) => num(m.cpuPer1000Frames),
-        },
+        cpuPer1000FramesRow<WindowMeasurement>("server", (m) => m),
         ...(["p50", "p95", "p99"] as const).map((p) => ({
           metric: `latency ${p}`,
           unit: "ms",
@@ -97,13 +91,8 @@ export function clientsScenario(count: number): Scenario {
           headline: p === "p50",
           get: (m: WindowMeasurement) => num(m.load.latencyMs[p]),
         })),
-        { metric: "peak RSS", unit: "MB", better: "lower", digits: 1, get: (m) => m.peakRssMb },
-        {
-          metric: "bench client CPU",
-          unit: "% core",
-          digits: 0,
-          get: (m) => m.benchCpuShare * 100,
-        },
+        ...peakMemoryRows<WindowMeasurement>((m) => m),
+        benchCpuRow<WindowMeasurement>((m) => m),
       ]);
       return {
         name,
@@ -115,13 +104,10 @@ export function clientsScenario(count: number): Scenario {
           `window ${DURATION_MS[mode] / 1000} s after ${WARMUP_MS[mode] / 1000} s warm-up; ` +
           "fps = complete JPEG parts per client per second inside the window.",
           "latency = arrival wall time - X-Timestamp (capture time); the seed sends no timestamp.",
-          "CPU and RSS are the server's whole process tree (tuchuan includes its ffmpeg, shown " +
-          "as child processes).",
+          "CPU, RSS and PSS are the server's whole process tree (child processes, such as an " +
+          "ffmpeg, included); PSS counts pages shared between processes once.",
         ],
-        warnings: [
-          ...failureWarnings(outcomes),
-          ...outcomes.flatMap((o) => (o.value ? loadWarnings(o.kind, o.value) : [])),
-        ],
+        warnings: failureWarnings(outcomes, (m, kind) => loadWarnings(kind, m)),
         seconds: (performance.now() - t0) / 1000,
         raw: Object.fromEntries(outcomes.map((o) => [o.kind, o.value ?? { error: o.error }])),
       };

@@ -98,6 +98,7 @@ export const encodeScenario: Scenario = {
       }),
       row("server CPU per 1000 frames", (m) => num(m.cpuPer1000Frames), { unit: "s", digits: 3 }),
       row("peak RSS", (m) => m.peakRssMb, { unit: "MB", digits: 1 }),
+      row("peak PSS", (m) => m.peakPssMb, { unit: "MB", digits: 1 }),
       row("start-up", (m) => m.startupSeconds, { unit: "s", digits: 1 }),
       row("bench client CPU", (m) => m.benchCpuShare * 100, { unit: "% core", digits: 0 }),
     ];

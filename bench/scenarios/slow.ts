@@ -20,6 +20,7 @@ import {
 import { compareEnds, type EndsComparison, slope, summarize } from "../stats.ts";
 import { sendQueueBytes } from "../tcp_queue.ts";
 import { loadWarnings } from "./warnings.ts";
+import { peakMemoryRows } from "./window_rows.ts";
 
 const FAST_CLIENTS = 10;
 const WARMUP_MS = { full: 1500, quick: 300 };
@@ -285,23 +286,16 @@ export const slowScenario: Scenario = {
         },
       },
       { metric: "server CPU", unit: "s", better: "lower", get: (o) => o.window.serverCpuSeconds },
-      {
-        metric: "peak RSS",
-        unit: "MB",
-        better: "lower",
-        digits: 1,
-        get: (o) => o.window.peakRssMb,
-      },
+      ...peakMemoryRows<SlowOutcome>((o) => o.window),
     ]);
-    const warnings = [...failureWarnings(outcomes)];
-    for (const o of outcomes) {
-      if (!o.value) continue;
-      warnings.push(...loadWarnings(o.kind, o.value.window));
-      if (o.value.slow.error) warnings.push(`${o.kind}: slow client: ${o.value.slow.error}`);
-      if (trend(o.value) === "growing") {
-        warnings.push(`${o.kind}: the slow client's frame age grows (a backlog builds up)`);
+    const warnings = failureWarnings(outcomes, (v, kind) => {
+      const out = loadWarnings(kind, v.window);
+      if (v.slow.error) out.push(`${kind}: slow client: ${v.slow.error}`);
+      if (trend(v) === "growing") {
+        out.push(`${kind}: the slow client's frame age grows (a backlog builds up)`);
       }
-    }
+      return out;
+    });
     const k = outcomes.find((o) => o.value?.ends.k)?.value?.ends.k ?? 5;
     return {
       name: "slow",
