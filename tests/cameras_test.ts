@@ -88,8 +88,12 @@ Deno.test("a camera that is down shows in /healthz by name and never stalls the 
     ],
   }, { timing: { initialBackoffMs: 100, maxBackoffMs: 200 } });
   try {
-    await waitFor(async () => (await fetchText(`${server.url}healthz`)).status === 503, "503");
-    const health = JSON.parse((await fetchText(`${server.url}healthz`)).text);
+    // The bad camera can fail before the good one has its first frame: wait for both states.
+    const health = await waitFor(async () => {
+      const res = await fetchText(`${server.url}healthz`);
+      const body = JSON.parse(res.text);
+      return res.status === 503 && body.cameras.good.status !== "starting" ? body : null;
+    }, "503 with the good camera past its start");
     assert.equal(health.status, "offline");
     assert.equal(health.cameras.good.status, "ok");
     assert.equal(health.cameras.gone.status, "offline");
