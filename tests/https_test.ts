@@ -81,6 +81,26 @@ async function readParts(
   return count;
 }
 
+/** What curl with `flag` (`--http1.1`, `--http2`) gets for `url`: "HTTP-version status". */
+async function curlProtocol(flag: string, cert: string, url: string): Promise<string> {
+  const out = await new Deno.Command("curl", {
+    args: [
+      flag,
+      "--cacert",
+      cert,
+      "-s",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_version} %{http_code}",
+      url,
+    ],
+    stdin: "null",
+    signal: AbortSignal.timeout(20_000),
+  }).output();
+  return new TextDecoder().decode(out.stdout);
+}
+
 Deno.test(requires(["openssl", "curl"], {
   name: "https: curl --http2 gets HTTP/2 200 and valid parts, with the certificate verified",
   async fn() {
@@ -126,22 +146,7 @@ Deno.test(requires(["openssl", "curl"], {
   name: "https: clients that offer only HTTP/1.1 still get it over TLS",
   async fn() {
     await withHttps(async ({ server, cert, client }) => {
-      const out = await new Deno.Command("curl", {
-        args: [
-          "--http1.1",
-          "--cacert",
-          cert,
-          "-s",
-          "-o",
-          "/dev/null",
-          "-w",
-          "%{http_version} %{http_code}",
-        ]
-          .concat([`${server.url}healthz`]),
-        stdin: "null",
-        signal: AbortSignal.timeout(20_000),
-      }).output();
-      assert.equal(new TextDecoder().decode(out.stdout), "1.1 200");
+      assert.equal(await curlProtocol("--http1.1", cert, `${server.url}healthz`), "1.1 200");
       // And Deno's own fetch, trusting the certificate, reads the state over it.
       const state = await stateOver(client, server.url);
       assert.equal(state.source.kind, "replay");
@@ -285,22 +290,7 @@ Deno.test(requires(["openssl", "curl"], {
         const base = `https://127.0.0.1:${spawned.port}/`;
         assert.match(spawned.output(), /live MJPEG on port \d+ \(HTTPS, HTTP\/2\)/);
         assert.ok(spawned.output().includes(`Local:   ${base}`), spawned.output());
-        const out = await new Deno.Command("curl", {
-          args: [
-            "--http2",
-            "--cacert",
-            cert,
-            "-s",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_version} %{http_code}",
-          ]
-            .concat([`${base}healthz`]),
-          stdin: "null",
-          signal: AbortSignal.timeout(20_000),
-        }).output();
-        assert.equal(new TextDecoder().decode(out.stdout), "2 200");
+        assert.equal(await curlProtocol("--http2", cert, `${base}healthz`), "2 200");
       } finally {
         spawned.child.kill("SIGTERM");
         assert.equal((await spawned.status).code, 0);

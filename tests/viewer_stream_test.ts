@@ -119,19 +119,28 @@ Deno.test("a viewer that comes after capture stopped waits for a fresh frame, no
   await reader.cancel();
 });
 
-Deno.test("a lagging viewer waits until its send queue drains, then gets the newest frame", async () => {
-  const clock = new FakeClock();
-  const hub = new FrameHub();
-  let queue = 0;
+/**
+ * A "normal" viewer of `hub` whose kernel send queue reads `sendQueue()`, with its opening
+ * boundary already read.
+ */
+async function queuedViewer(clock: FakeClock, hub: FrameHub, sendQueue: () => number) {
   const client = new ViewerStream(hub, {
     mode: "normal",
     maxFps: null,
     clock,
     stopSignal: new AbortController().signal,
-    sendQueue: () => queue,
+    sendQueue,
   });
   const reader = client.stream.getReader();
   await reader.read();
+  return { client, reader };
+}
+
+Deno.test("a lagging viewer waits until its send queue drains, then gets the newest frame", async () => {
+  const clock = new FakeClock();
+  const hub = new FrameHub();
+  let queue = 0;
+  const { client, reader } = await queuedViewer(clock, hub, () => queue);
   hub.publish(frameOf(1, 1000, clock.now()));
   assert.match(text((await reader.read()).value!), /Content-Length: 1000/);
   // The kernel still holds three frames for it: this viewer is behind.
@@ -157,16 +166,8 @@ Deno.test("a lagging viewer waits until its send queue drains, then gets the new
 Deno.test("a viewer with a frame or two in flight is never held back", async () => {
   const clock = new FakeClock();
   const hub = new FrameHub();
-  const client = new ViewerStream(hub, {
-    mode: "normal",
-    maxFps: null,
-    clock,
-    stopSignal: new AbortController().signal,
-    // A fast reader on a real link: a frame on its way at any time.
-    sendQueue: () => 1400,
-  });
-  const reader = client.stream.getReader();
-  await reader.read();
+  // A fast reader on a real link: a frame on its way at any time.
+  const { client, reader } = await queuedViewer(clock, hub, () => 1400);
   const counter = countParts(reader);
   for (let i = 1; i <= 30; i++) {
     hub.publish(frameOf(i, 1000, clock.now()));
@@ -182,15 +183,7 @@ Deno.test("while a lagging viewer drains, its send timeout counts from its last 
   const clock = new FakeClock();
   const hub = new FrameHub();
   let queue = 0;
-  const client = new ViewerStream(hub, {
-    mode: "normal",
-    maxFps: null,
-    clock,
-    stopSignal: new AbortController().signal,
-    sendQueue: () => queue,
-  });
-  const reader = client.stream.getReader();
-  await reader.read();
+  const { client, reader } = await queuedViewer(clock, hub, () => queue);
   hub.publish(frameOf(1, 1000, clock.now()));
   await reader.read();
   queue = 5000;

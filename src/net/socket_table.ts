@@ -62,6 +62,10 @@ export class SocketTable {
   readonly #addr = new Uint8Array(128);
   readonly #len = new Uint32Array(1);
   readonly #int = new Int32Array(1);
+  // Byte views made once: FFI takes "buffer" arguments as bytes, and the send-queue ioctl runs
+  // once per frame per viewer, where a fresh view each time was garbage on the hot path.
+  readonly #lenBytes = new Uint8Array(this.#len.buffer);
+  readonly #intBytes = new Uint8Array(this.#int.buffer);
 
   private constructor(libc: Libc) {
     this.#libc = libc;
@@ -139,8 +143,8 @@ export class SocketTable {
       fd,
       SOL_SOCKET,
       SO_ACCEPTCONN,
-      new Uint8Array(this.#int.buffer),
-      new Uint8Array(this.#len.buffer),
+      this.#intBytes,
+      this.#lenBytes,
     );
     return rc === 0 && this.#int[0] === 1;
   }
@@ -148,9 +152,7 @@ export class SocketTable {
   /** Bytes sent to the peer and not yet acknowledged, plus those not sent yet; null on error. */
   sendQueue(fd: number): number | null {
     this.#int[0] = 0;
-    return this.#libc.ioctl(fd, SIOCOUTQ, new Uint8Array(this.#int.buffer)) === 0
-      ? this.#int[0]
-      : null;
+    return this.#libc.ioctl(fd, SIOCOUTQ, this.#intBytes) === 0 ? this.#int[0] : null;
   }
 
   /** The peer `fd` is connected to now, or null (closed, reused for a listener, not TCP). */
@@ -171,7 +173,7 @@ export class SocketTable {
   #endpoint(fd: number, call: "getsockname" | "getpeername"): Endpoint | null {
     const addr = this.#addr;
     this.#len[0] = addr.byteLength;
-    if (this.#libc[call](fd, addr, new Uint8Array(this.#len.buffer)) !== 0) return null;
+    if (this.#libc[call](fd, addr, this.#lenBytes) !== 0) return null;
     // sa_family is in host order (little-endian on every board tuchuan targets); ports are not.
     const family = addr[0] | (addr[1] << 8);
     const port = (addr[2] << 8) | addr[3];
