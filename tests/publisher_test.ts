@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { systemClock } from "../src/core/clock.ts";
 import { Image } from "imagescript";
 import { startServer } from "../src/server.ts";
 import type { Source } from "../src/source/source.ts";
@@ -11,7 +12,7 @@ const jpeg = await new Image(64, 48).fill(0x3366ccff).encodeJPEG(80);
 function sameSource(count: number, done: PromiseWithResolvers<void>): Source {
   return testSource(async function* (signal: AbortSignal): AsyncGenerator<SourceFrame> {
     for (let i = 0; i < count && !signal.aborted; i++) {
-      yield { kind: "jpeg", width: 64, height: 48, data: jpeg, capturedAt: Date.now() };
+      yield { kind: "jpeg", width: 64, height: 48, data: jpeg, capturedAt: systemClock.now() };
     }
     done.resolve();
     // Stay "online" without frames until stopped, so the watchdog does not interfere.

@@ -6,6 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { systemClock } from "../src/core/clock.ts";
 import type { SourceFrame } from "../src/core/frame.ts";
 import { silentLogger } from "../src/core/logger.ts";
 import { startServer } from "../src/server.ts";
@@ -146,7 +147,7 @@ Deno.test("/healthz says starting (200), not offline, while a waking camera open
     // Opening takes a while, as a camera's does.
     await Promise.race([open.promise, new Promise((r) => signal.addEventListener("abort", r))]);
     while (!signal.aborted) {
-      yield { kind: "jpeg", width: 64, height: 48, data: jpeg, capturedAt: Date.now() };
+      yield { kind: "jpeg", width: 64, height: 48, data: jpeg, capturedAt: systemClock.now() };
       await new Promise((r) => setTimeout(r, 50));
     }
   });

@@ -6,6 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { systemClock } from "../src/core/clock.ts";
 import type { SourceFrame } from "../src/core/frame.ts";
 import { startServer } from "../src/server.ts";
 import { fetchText, getState, waitFor } from "./stream_helpers.ts";
@@ -18,7 +19,7 @@ async function ticking(periodMs: number) {
   const source = testSource(async function* (signal): AsyncGenerator<SourceFrame> {
     runs++;
     while (!signal.aborted) {
-      yield { kind: "jpeg", width: 64, height: 48, data: jpeg, capturedAt: Date.now() };
+      yield { kind: "jpeg", width: 64, height: 48, data: jpeg, capturedAt: systemClock.now() };
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, periodMs);
         signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
@@ -39,14 +40,14 @@ Deno.test("max_delay: the newest frame when it is young enough, else one capture
   try {
     await waitFor(async () => (await getState(server.url)).frames.published >= 2, "frames");
     // Up to 400 ms old: a max_delay of a minute takes it as it is.
-    const asked = Date.now();
+    const asked = systemClock.now();
     const any = await fetch(`${server.url}snapshot.jpg?max_delay=60000`);
     assert.equal(any.status, 200);
     await any.arrayBuffer();
     assert.ok(stampOf(any) <= asked, "it waited for a new frame though the last was young enough");
     // 0: only a frame captured after the request will do (the source ticks every 400 ms).
     for (let i = 0; i < 3; i++) {
-      const askedFresh = Date.now();
+      const askedFresh = systemClock.now();
       const fresh = await fetch(`${server.url}snapshot.jpg?max_delay=0`);
       assert.equal(fresh.status, 200);
       await fresh.arrayBuffer();
@@ -67,7 +68,7 @@ Deno.test("max_delay=0 while idle starts capture and answers with a fresh frame"
   const server = await startServer({ port: 0, idleTimeout: 1 }, { source });
   try {
     assert.equal(runs(), 0);
-    const asked = Date.now();
+    const asked = systemClock.now();
     const res = await fetch(`${server.url}snapshot.jpg?max_delay=0`);
     assert.equal(res.status, 200);
     await res.arrayBuffer();

@@ -115,7 +115,7 @@ class CaptureMeter {
  * frames' arrival times. Asserts that the client got the frames at the rate the server captured
  * them meanwhile (15 %, or `below` under it for a browser, which paints only the newest of two
  * frames that arrive within one of its 60 Hz refreshes: the emulated guest sends in bunches),
- * and that the capture never ran above the camera's `nominal` rate (no repeated frames). How far
+ * and that the capture never ran well above the camera's `nominal` rate. How far
  * below it the capture runs depends on the host: an emulated encoder at 640x480 and 25 fps takes
  * most of two cores, so another program on the host slows it; that is printed, not failed.
  */
@@ -147,8 +147,10 @@ async function assertClientRate(
     client >= capture * (1 - below) && client <= capture * 1.15,
     `${who} got ${client.toFixed(1)} fps of the ${capture.toFixed(1)} fps captured`,
   );
+  // vivid catches up in a burst after the emulated guest stalls (27.9 of 25 and 34.1 of 30 fps
+  // seen over a 3 s window on a busy host); a doubled frame stream is far above this.
   assert.ok(
-    capture <= nominal * 1.1,
+    capture <= nominal * 1.25,
     `${capture.toFixed(1)} fps captured, above the camera's ${nominal}`,
   );
 }
@@ -819,7 +821,9 @@ cameraTest(
         // host, about 3.5 s in the emulated guest (28 times slower, where a Pi 4 is a few times
         // slower). A PNG snapshot starts it now, as a user's would, so that the 2 s bound below
         // measures tuchuan noticing the unplug and sending the card, not the emulator.
-        await snapshot(`${server.url}snapshot`);
+        const warm = await fetch(`${server.url}snapshot`, { signal: AbortSignal.timeout(60_000) });
+        assert.equal(warm.status, 200);
+        await warm.arrayBuffer();
 
         await step(t, server, "vivid's disconnect (an unplug while streaming)", async () => {
           const before = performance.now();
