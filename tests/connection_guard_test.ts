@@ -156,3 +156,29 @@ Deno.test("a viewer's send queue is read from its own descriptor, and a reused d
   assert.equal(queue(), null, "a stranger's queue was reported as the viewer's");
   guard.stop();
 });
+
+Deno.test("told of connections, the guard lists sockets only on a change or while one is not streaming", async () => {
+  const { clock, table, guard } = setup();
+  let listings = 0;
+  const sockets = table.sockets.bind(table);
+  table.sockets = (port: number) => {
+    listings++;
+    return sockets(port);
+  };
+  const viewer = table.open(50_010);
+  guard.connectionsChanged();
+  await clock.advance(1000);
+  assert.equal(listings, 1, "a change: listed");
+  const end = guard.begin(remote(viewer));
+  await clock.advance(5000);
+  assert.equal(listings, 1, "every connection streams and nothing changed: no listing");
+  const silent = table.open(50_011);
+  guard.connectionsChanged();
+  await clock.advance(1000);
+  assert.equal(listings, 2);
+  await clock.advance(10_000);
+  assert.ok(listings >= 10, "a request-less connection is looked at every second");
+  assert.deepEqual(table.ended, [silent.port], "and still ended after the header timeout");
+  end();
+  guard.stop();
+});

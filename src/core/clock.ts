@@ -66,9 +66,12 @@ export function abortableInterval(periodMs: number, tick: () => void, signal: Ab
   signal.addEventListener("abort", () => clearInterval(timer), { once: true });
 }
 
+// Read once: the getter is a call into Deno's performance code each time.
+const timeOrigin = performance.timeOrigin;
+
 /** The wall clock of the machine. */
 export const systemClock: Clock = {
-  now: () => performance.timeOrigin + performance.now(),
+  now: () => timeOrigin + performance.now(),
   sleep: abortableSleep,
   every: abortableInterval,
 };

@@ -80,14 +80,14 @@ export function partBytes(frame: EncodedFrame, mode: PartMode): Uint8Array {
   const jpeg = frame.jpeg;
   let out: Uint8Array;
   if (mode === "normal") {
-    const head = encoder.encode(
+    const head =
       `\r\nContent-Type: ${JPEG_CONTENT_TYPE}\r\nContent-Length: ${jpeg.byteLength}\r\n` +
-        `X-Timestamp: ${formatTimestamp(frame.capturedAt)}\r\n\r\n`,
-    );
-    out = new Uint8Array(head.byteLength + jpeg.byteLength + NORMAL_TAIL.byteLength);
-    out.set(head, 0);
-    out.set(jpeg, head.byteLength);
-    out.set(NORMAL_TAIL, head.byteLength + jpeg.byteLength);
+      `X-Timestamp: ${formatTimestamp(frame.capturedAt)}\r\n\r\n`;
+    out = new Uint8Array(head.length + jpeg.byteLength + NORMAL_TAIL.byteLength);
+    // The head is ASCII: written a character a byte, without a TextEncoder call and its copy.
+    for (let i = 0; i < head.length; i++) out[i] = head.charCodeAt(i);
+    out.set(jpeg, head.length);
+    out.set(NORMAL_TAIL, head.length + jpeg.byteLength);
   } else {
     out = new Uint8Array(jpeg.byteLength + ADVANCE_TAIL.byteLength);
     out.set(jpeg, 0);

@@ -68,6 +68,14 @@ export class ConnectionGuard {
     "fd-pressure": 0,
   };
   #sweep: AbortController | null = null;
+  /**
+   * Set when the server says which connections come and go ({@link connectionsChanged}); then a
+   * sweep lists the sockets only when something changed or a connection is not streaming. A
+   * listing is a read of /proc/self/fd and a system call per descriptor, a tenth of what the
+   * server spent per second with one viewer.
+   */
+  #told = false;
+  #changed = true;
   /** Ends since the last log line, and when that line was written. */
   #unlogged: Partial<GuardCounts> = {};
   #loggedAt = -Infinity;
@@ -83,6 +91,15 @@ export class ConnectionGuard {
     if (this.#sweep) return;
     this.#sweep = new AbortController();
     this.#o.clock.every(1000, () => this.sweep(), this.#sweep.signal);
+  }
+
+  /**
+   * The server accepted or closed a connection. Once called, the guard relies on it: a sweep
+   * with no change and every known connection busy with a request skips the socket listing.
+   */
+  connectionsChanged(): void {
+    this.#told = true;
+    this.#changed = true;
   }
 
   /** Stops the sweep. */
@@ -185,6 +202,8 @@ export class ConnectionGuard {
   sweep(): void {
     const { table, clock } = this.#o;
     const now = clock.now();
+    if (this.#told && !this.#changed && this.#allBusy()) return this.#report(now);
+    this.#changed = false;
     const seen = new Set<string>();
     for (const port of this.#ports) {
       let sockets;
@@ -233,6 +252,12 @@ export class ConnectionGuard {
     this.#report(now);
   }
 
+  /** True when every known connection has a request in progress (nothing to time out). */
+  #allBusy(): boolean {
+    for (const conn of this.#conns.values()) if (conn.active === 0) return false;
+    return true;
+  }
+
   /** One log line per burst: at most every 10 s, with what was ended since the last one. */
   #report(now: number): void {
     const entries = Object.entries(this.#unlogged);
@@ -250,6 +275,7 @@ export class ConnectionGuard {
    */
   relieve(): number {
     const before = this.#total();
+    this.#changed = true;
     this.sweep();
     const pending = [...this.#conns.values()].filter((c) => c.active === 0 && c.requests === 0);
     const idle = [...this.#conns.values()].filter((c) => c.active === 0 && c.requests > 0);

@@ -1,8 +1,9 @@
 /**
- * The listening side of the HTTP server, on `Deno.serve` (HTTP/1.1, and HTTP/2 over TLS), with
- * what it lacks for a camera on a LAN:
+ * The listening side of the HTTP server: plain HTTP on tuchuan's own HTTP/1.1 server
+ * (http1_server.ts, which a stream costs a fraction of what it costs through `Deno.serve`), HTTPS
+ * and HTTP/2 on `Deno.serve`; with what both lack for a camera on a LAN:
  * - Running out of file descriptors must not end the server. `Deno.serve` gives up its listener
- *   when an accept fails (EMFILE); connections already open keep working. So the failure is
+ *   when an accept fails (EMFILE), and so does ours; connections already open keep working. So the failure is
  *   logged once, the guard frees descriptors (request-less connections first), and the port is
  *   listened on again, with backoff, until it works; then one line says it is back.
  * - Bind errors that name the flag: a port in use, a host that does not resolve.
@@ -13,6 +14,7 @@ import type { Clock } from "../core/clock.ts";
 import { InputError, messageOf } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { ConnectionGuard } from "./connection_guard.ts";
+import { serveHttp1 } from "./http1_server.ts";
 
 /** Accept failures less than this apart belong to one burst, reported in one log line. */
 const BURST_GAP_MS = 30_000;
@@ -23,7 +25,10 @@ export interface HttpListenerOptions {
   port: number;
   /** PEM certificate chain and key: HTTPS, with HTTP/2 negotiated by ALPN. */
   tls?: { cert: string; key: string };
-  handler: Deno.ServeHandler<Deno.NetAddr>;
+  handler: (
+    req: Request,
+    info: { remoteAddr: Deno.NetAddr; completed: Promise<void> },
+  ) => Response | Promise<Response>;
   onError: (err: unknown) => Response | Promise<Response>;
   clock: Clock;
   log: Logger;
@@ -38,6 +43,13 @@ export interface HttpListener {
   /** Resolves once `shutdown()` has closed everything. */
   readonly finished: Promise<void>;
   /** Stops listening, waits for open responses to end, and resolves when all is closed. */
+  shutdown(): Promise<void>;
+}
+
+/** What both servers offer. */
+interface Served {
+  readonly addr: Deno.NetAddr;
+  readonly finished: Promise<void>;
   shutdown(): Promise<void>;
 }
 
@@ -67,16 +79,24 @@ function bindError(err: unknown, host: string, port: number): Error {
 
 /** Starts serving; throws an `InputError` naming `--port` or `--host` when it cannot bind. */
 export function listenHttp(o: HttpListenerOptions): HttpListener {
-  const servers: Deno.HttpServer<Deno.NetAddr>[] = [];
+  const servers: Served[] = [];
   const stopping = new AbortController();
-  const serve = (port: number): Deno.HttpServer<Deno.NetAddr> => {
-    const server = Deno.serve({
-      hostname: o.host,
-      port,
-      onListen: () => {},
-      onError: o.onError,
-      ...(o.tls ?? {}),
-    }, o.handler);
+  const serve = (port: number): Served => {
+    const server: Served = o.tls
+      ? Deno.serve({
+        hostname: o.host,
+        port,
+        onListen: () => {},
+        onError: o.onError,
+        ...o.tls,
+      }, o.handler)
+      : serveHttp1({
+        hostname: o.host,
+        port,
+        handler: o.handler,
+        onError: o.onError,
+        onConnection: o.guard ? () => o.guard?.connectionsChanged() : undefined,
+      });
     servers.push(server);
     server.finished.catch((err) => {
       if (!stopping.signal.aborted) relisten(server.addr.port, err);
@@ -128,7 +148,7 @@ export function listenHttp(o: HttpListenerOptions): HttpListener {
     relistening = false;
   };
 
-  let first: Deno.HttpServer<Deno.NetAddr>;
+  let first: Served;
   try {
     first = serve(o.port);
   } catch (err) {

@@ -14,11 +14,9 @@ import type { EncodedFrame } from "../core/frame.ts";
 export type FrameInput = Omit<EncodedFrame, "seq">;
 
 interface Waiter {
-  after: number;
   resolve: (frame: EncodedFrame) => void;
   reject: (reason: unknown) => void;
   signal?: AbortSignal;
-  onAbort?: () => void;
 }
 
 /**
@@ -33,6 +31,13 @@ export class FrameHub {
   #latest: EncodedFrame | null = null;
   #seq = 0;
   #waiters = new Set<Waiter>();
+  /**
+   * The waiters of each signal. A viewer waits with the same signal for every frame; one abort
+   * listener per signal, added the first time, replaces an add and a remove per frame (Deno's
+   * `addEventListener` is a few microseconds of option parsing and bookkeeping each time, which
+   * was a tenth of a viewer's JavaScript per frame).
+   */
+  #bySignal = new WeakMap<AbortSignal, Set<Waiter>>();
   #history: EncodedFrame[] = [];
   #historyMs: number;
   #historyMax: number;
@@ -79,7 +84,14 @@ export class FrameHub {
 
   /** Publishes a frame to every waiting client; returns it with its sequence number. */
   publish(input: FrameInput): EncodedFrame {
-    const frame: EncodedFrame = { ...input, seq: ++this.#seq };
+    const frame: EncodedFrame = {
+      seq: ++this.#seq,
+      jpeg: input.jpeg,
+      width: input.width,
+      height: input.height,
+      capturedAt: input.capturedAt,
+      offline: input.offline,
+    };
     this.#latest = frame;
     const lastKept = this.#history.at(-1)?.capturedAt ?? -Infinity;
     if (this.#historyMs > 0 && !frame.offline && frame.capturedAt - lastKept >= HISTORY_STEP_MS) {
@@ -90,10 +102,11 @@ export class FrameHub {
         (this.#history.length > 1 && this.#history[0].capturedAt < oldest)
       ) this.#history.shift();
     }
-    const ready = [...this.#waiters];
-    this.#waiters.clear();
+    const ready = this.#waiters;
+    if (ready.size === 0) return frame;
+    this.#waiters = new Set();
     for (const w of ready) {
-      if (w.signal && w.onAbort) w.signal.removeEventListener("abort", w.onAbort);
+      if (w.signal) this.#bySignal.get(w.signal)?.delete(w);
       w.resolve(frame);
     }
     return frame;
@@ -109,17 +122,29 @@ export class FrameHub {
     const latest = this.#latest;
     if (latest && latest.seq > after) return Promise.resolve(latest);
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { after, resolve, reject, signal };
-      if (signal) {
-        // Removing the waiter on abort is what keeps a leaving client from leaking a closure.
-        waiter.onAbort = () => {
-          this.#waiters.delete(waiter);
-          reject(signal.reason);
-        };
-        signal.addEventListener("abort", waiter.onAbort, { once: true });
-      }
+      const waiter: Waiter = { resolve, reject, signal };
       this.#waiters.add(waiter);
+      if (signal) this.#watch(signal).add(waiter);
     });
+  }
+
+  /** The waiters of `signal`, listening for its abort the first time it is seen. */
+  #watch(signal: AbortSignal): Set<Waiter> {
+    let mine = this.#bySignal.get(signal);
+    if (mine) return mine;
+    const set = new Set<Waiter>();
+    mine = set;
+    this.#bySignal.set(signal, set);
+    // Removing the waiters on abort is what keeps a leaving client from leaking a closure.
+    signal.addEventListener("abort", () => {
+      this.#bySignal.delete(signal);
+      for (const w of set) {
+        this.#waiters.delete(w);
+        w.reject(signal.reason);
+      }
+      set.clear();
+    }, { once: true });
+    return set;
   }
 
   /**
@@ -145,10 +170,10 @@ export class FrameHub {
   /** Rejects every waiting client and refuses new ones. */
   close(): void {
     this.#closed = true;
-    const waiting = [...this.#waiters];
-    this.#waiters.clear();
+    const waiting = this.#waiters;
+    this.#waiters = new Set();
     for (const w of waiting) {
-      if (w.signal && w.onAbort) w.signal.removeEventListener("abort", w.onAbort);
+      if (w.signal) this.#bySignal.get(w.signal)?.delete(w);
       w.reject(new HubClosedError());
     }
   }

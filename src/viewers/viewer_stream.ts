@@ -1,7 +1,8 @@
 /**
- * One `/stream` viewer: a pull-driven ReadableStream over the hub.
+ * One `/stream` viewer: a pull-driven body over the hub (a {@link DirectStream}, which tuchuan's
+ * HTTP/1.1 server writes straight to the socket and anything else reads as a ReadableStream).
  *
- * `pull()` runs only when Deno's HTTP layer has taken the previous chunk, so a viewer that drains
+ * The next chunk is asked for only when the HTTP layer has taken the previous one, so a viewer that drains
  * slowly is asked for frames less often and simply skips the ones it missed: there is no
  * per-viewer queue in tuchuan.
  *
@@ -20,6 +21,7 @@ import type { Clock } from "../core/clock.ts";
 import type { EncodedFrame } from "../core/frame.ts";
 import { FpsMeter } from "../core/fps_meter.ts";
 import type { FrameHub } from "../pipeline/frame_hub.ts";
+import { DirectStream } from "../net/direct_stream.ts";
 import {
   closingBytes,
   openingBytes,
@@ -80,12 +82,11 @@ export class ViewerStream {
   pendingSince: number | null = null;
   /** True while this viewer is paced by how fast it drains. */
   lagging = false;
-  /** The response body. */
-  readonly stream: ReadableStream<Uint8Array>;
+  /** The response body: read as a stream, or taken whole by tuchuan's HTTP/1.1 server. */
+  readonly stream: DirectStream;
   readonly #meter = new FpsMeter();
   readonly #clock: Clock;
   readonly #abort = new AbortController();
-  #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
   #closed = false;
   #onClose?: (viewer: ViewerStream, reason: string) => void;
 
@@ -110,59 +111,65 @@ export class ViewerStream {
     let lastSeq = hub.staleThrough;
     let lastSentAt = -Infinity;
     let lastBytes = 0;
+    let opened = false;
+    let ended = false;
     const sendQueue = options.sendQueue;
     const mode = this.mode;
     const interval = this.maxFps ? 1000 / this.maxFps : 0;
     const clock = this.#clock;
-    const endWithBoundary = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-      controller.enqueue(closingBytes(mode));
-      controller.close();
+    const end = (): Uint8Array => {
+      ended = true;
       this.#finish("server stopping");
+      return closingBytes(mode);
     };
 
-    this.stream = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#controller = controller;
+    // One chunk per call: the opening boundary, then a frame's part each time, then (when the
+    // server stops) the closing boundary, then null. The HTTP layer asks for the next chunk only
+    // once it has taken the last one.
+    const next = async (): Promise<Uint8Array | null> => {
+      if (ended) return null;
+      if (!opened) {
         // The opening boundary goes out with the response head, before any frame exists.
-        controller.enqueue(openingBytes(mode));
+        opened = true;
         this.pendingSince = clock.now();
-      },
-      pull: async (controller) => {
-        this.pendingSince = null;
-        if (signal.aborted) return endWithBoundary(controller);
-        try {
-          if (interval > 0) {
-            const wait = lastSentAt + interval - clock.now();
-            if (wait > 0) await clock.sleep(wait, signal);
-          }
-          let frame = await hub.next(lastSeq, signal);
-          if (sendQueue && lastBytes > 0 && await this.#drain(sendQueue, lastBytes, signal)) {
-            // Send the newest frame, not the one that was current before the wait.
-            frame = await hub.next(lastSeq, signal);
-          }
-          const bytes = partBytes(frame, mode);
-          controller.enqueue(bytes);
-          const now = clock.now();
-          this.pendingSince = now;
-          lastSeq = frame.seq;
-          lastBytes = bytes.byteLength;
-          lastSentAt = interval > 0 && now - lastSentAt < 2 * interval
-            ? lastSentAt + interval
-            : now;
-          this.framesSent++;
-          this.bytesSent += bytes.byteLength;
-          this.#meter.tick(now);
-          options.onFrame?.(this, frame, bytes.byteLength);
-        } catch {
-          // The server is stopping (or its hub closed): end with the closing boundary, unless
-          // the viewer is already gone.
-          if (!this.#closed) endWithBoundary(controller);
+        return openingBytes(mode);
+      }
+      this.pendingSince = null;
+      if (signal.aborted) return this.#closed ? null : end();
+      try {
+        if (interval > 0) {
+          const wait = lastSentAt + interval - clock.now();
+          if (wait > 0) await clock.sleep(wait, signal);
         }
-      },
+        let frame = await hub.next(lastSeq, signal);
+        if (sendQueue && lastBytes > 0 && await this.#drain(sendQueue, lastBytes, signal)) {
+          // Send the newest frame, not the one that was current before the wait.
+          frame = await hub.next(lastSeq, signal);
+        }
+        const bytes = partBytes(frame, mode);
+        const now = clock.now();
+        this.pendingSince = now;
+        lastSeq = frame.seq;
+        lastBytes = bytes.byteLength;
+        lastSentAt = interval > 0 && now - lastSentAt < 2 * interval ? lastSentAt + interval : now;
+        this.framesSent++;
+        this.bytesSent += bytes.byteLength;
+        this.#meter.tick(now);
+        options.onFrame?.(this, frame, bytes.byteLength);
+        return bytes;
+      } catch {
+        // The server is stopping (or its hub closed): end with the closing boundary, unless
+        // the viewer is already gone.
+        return this.#closed ? null : end();
+      }
+    };
+
+    this.stream = new DirectStream({
+      next,
       cancel: (reason) => {
         this.#finish(`viewer left${reason ? `: ${String(reason)}` : ""}`);
       },
-    }, { highWaterMark: 0 });
+    });
   }
 
   /**
@@ -212,12 +219,7 @@ export class ViewerStream {
    */
   terminate(reason: string): void {
     if (this.#closed) return;
-    const err = new ViewerClosedError(reason);
-    try {
-      this.#controller?.error(err);
-    } catch {
-      // Already closed by the HTTP layer.
-    }
+    this.stream.fail(new ViewerClosedError(reason));
     this.#finish(reason);
   }
 
