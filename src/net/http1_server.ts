@@ -73,7 +73,10 @@ export const MAX_HEADERS = 100;
 /** Default bound on a buffered response body (a PNG snapshot of an 8K frame stays under it). */
 export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
+/** Most bytes a request body chunk is read in. */
 const READ_CHUNK = 16 * 1024;
+/** A connection's first read buffer: a camera client's request is a few hundred bytes. */
+const FIRST_BUFFER = 4 * 1024;
 const STREAM_TYPE = /^multipart\/x-mixed-replace/i;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // A request target: visible ASCII only (no spaces, controls or raw non-ASCII bytes).
@@ -82,7 +85,7 @@ const TARGET = /^[\x21-\x7e]+$/;
 // deno-lint-ignore no-control-regex -- control characters are exactly what it looks for
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 // A Host header: a name or an address, and a port (RFC 9110 §7.2), nothing that moves the path.
-const HOST = /^[A-Za-z0-9.\-_~%]*(\[[0-9A-Fa-f:.]+\])?[A-Za-z0-9.\-_~%]*(:\d{0,5})?$/;
+const HOST = /^([A-Za-z0-9.\-_~%]*|\[[0-9A-Za-z:.%]+\])(:\d{0,5})?$/;
 const encoder = new TextEncoder();
 
 const REASONS: Record<number, string> = {
@@ -236,7 +239,7 @@ function httpDate(): string {
 
 /** Bytes read from a connection and not used yet. */
 class ConnReader {
-  #buf = new Uint8Array(READ_CHUNK);
+  #buf = new Uint8Array(FIRST_BUFFER);
   #start = 0;
   #end = 0;
   #eof = false;
@@ -256,12 +259,12 @@ class ConnReader {
     if (this.#eof) return false;
     const live = this.#end - this.#start;
     if (live === 0) this.#start = this.#end = 0;
-    else if (this.#buf.byteLength - this.#end < READ_CHUNK / 4) {
+    else if (this.#buf.byteLength - this.#end < FIRST_BUFFER / 4) {
       // Little room left: move what is unread to the front, into a larger buffer if need be
       // (a head grows it at most to its bound and a chunk).
-      const next = live + READ_CHUNK <= this.#buf.byteLength
+      const next = live + FIRST_BUFFER <= this.#buf.byteLength
         ? this.#buf
-        : new Uint8Array(2 * (live + READ_CHUNK));
+        : new Uint8Array(2 * (live + FIRST_BUFFER));
       next.set(this.#buf.subarray(this.#start, this.#end), 0);
       this.#buf = next;
       this.#start = 0;
@@ -315,6 +318,12 @@ class ConnReader {
         return null;
       }
     }
+  }
+
+  /** Drops what is buffered and reads more into the same buffer; false at the end. */
+  discard(): Promise<boolean> {
+    this.#start = this.#end = 0;
+    return this.fill();
   }
 
   /** Up to `max` buffered bytes (a copy), reading when nothing is buffered; null at the end. */
@@ -608,7 +617,7 @@ export function serveHttp1(o: Http1ServerOptions): Http1Server {
     // The viewer sends nothing more; a read that ends means it left. What it does send is
     // dropped, a chunk at a time.
     (async () => {
-      while (await reader.take(READ_CHUNK) !== null) { /* dropped */ }
+      while (await reader.discard()) { /* dropped */ }
       gone.abort();
       parts.cancel("viewer left").catch(() => {});
     })();
@@ -634,7 +643,7 @@ export function serveHttp1(o: Http1ServerOptions): Http1Server {
   ): Promise<void> => {
     // As for any stream: a read that ends means the viewer left.
     (async () => {
-      while (await reader.take(READ_CHUNK) !== null) { /* dropped */ }
+      while (await reader.discard()) { /* dropped */ }
       source.cancel("viewer left");
     })();
     try {
