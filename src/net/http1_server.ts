@@ -651,7 +651,9 @@ export function serveHttp1(o: Http1ServerOptions): Http1Server {
       for (;;) {
         const chunk = await source.next();
         if (chunk === null) break;
-        await writeAll(conn, chunk);
+        // One write takes a whole part nearly always; the rest, if any, goes in a loop.
+        const n = await conn.write(chunk);
+        if (n < chunk.byteLength) await writeAll(conn, chunk.subarray(n));
       }
     } catch {
       // Written to a closed connection (or one the body's failure closed).

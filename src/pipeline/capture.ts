@@ -61,8 +61,13 @@ export class Capture {
   async idle(): Promise<void> {
     if (this.#o.wanted()) return;
     this.#o.log.info("No viewers: stopping capture");
-    await this.#stop();
+    // Stale from the moment the stop begins (the publisher takes no frame from then on), not
+    // once it is over: winding ffmpeg down can take a while on a busy machine, and a viewer that
+    // comes meanwhile must wait for a fresh frame, not get the last one from before (seen in
+    // the test suite: a frame 30 ms older than the viewer, ffmpeg gone, the stop not over yet).
+    const stopped = this.#stop();
     this.#o.hub.markStale();
+    await stopped;
   }
 
   /** Pauses: capture stops, viewers keep the last frame. Idempotent. */

@@ -142,7 +142,10 @@ export class ViewerStream {
           if (wait > 0) await clock.sleep(wait, signal);
         }
         let frame = await hub.next(lastSeq, signal);
-        if (sendQueue && lastBytes > 0 && await this.#drain(sendQueue, lastBytes, signal)) {
+        // Checked synchronously: a viewer that keeps up (nearly always) costs no extra await.
+        const queued = sendQueue && lastBytes > 0 ? this.#lagging(sendQueue, lastBytes) : null;
+        if (queued !== null) {
+          await this.#drain(sendQueue!, lastBytes, queued, signal);
           // Send the newest frame, not the one that was current before the wait.
           frame = await hub.next(lastSeq, signal);
         }
@@ -173,23 +176,31 @@ export class ViewerStream {
   }
 
   /**
-   * When more than one and a half frames' worth is still queued for this viewer (a frame on its
-   * way is normal), waits until the queue has drained to a quarter of a frame. While it shrinks, the send timeout counts from the last progress.
-   * Returns true when it waited.
+   * The bytes still queued when this viewer lags, else null: more than one and a half frames'
+   * worth (a frame on its way is normal).
+   */
+  #lagging(sendQueue: () => number | null, lastBytes: number): number | null {
+    const queued = sendQueue();
+    if (queued === null || queued <= 1.5 * lastBytes) {
+      this.lagging = false;
+      return null;
+    }
+    return queued;
+  }
+
+  /**
+   * Waits until a lagging viewer's queue has drained to a quarter of a frame. While it shrinks,
+   * the send timeout counts from the last progress.
    */
   async #drain(
     sendQueue: () => number | null,
     lastBytes: number,
+    queued: number | null,
     signal: AbortSignal,
-  ): Promise<boolean> {
-    let queued = sendQueue();
-    if (queued === null || queued <= 1.5 * lastBytes) {
-      this.lagging = false;
-      return false;
-    }
+  ): Promise<void> {
     this.lagging = true;
     const clock = this.#clock;
-    let least = queued;
+    let least = queued ?? 0;
     this.pendingSince = clock.now();
     while (queued !== null && queued > lastBytes / 4) {
       await clock.sleep(DRAIN_POLL_MS, signal);
@@ -200,7 +211,6 @@ export class ViewerStream {
       }
     }
     this.pendingSince = null;
-    return true;
   }
 
   /** Frames per second actually delivered to this viewer. */
