@@ -5,6 +5,12 @@
  *
  * @module
  */
+import {
+  type DelayHistogram,
+  type DelayQuantiles,
+  delayQuantiles,
+  readSendDelay,
+} from "./send_delay.ts";
 import { ClientPool, type LoadReport, type StreamTarget } from "./load_client.ts";
 import { selfCpuSeconds } from "./proc_stats.ts";
 import { sleep } from "./scenario.ts";
@@ -46,6 +52,8 @@ export interface WindowCost {
 /** The window's results. */
 export interface WindowMeasurement extends WindowCost {
   readonly load: LoadReport;
+  /** tuchuan's own send delay over the window (capture to hand-off), from `/metrics`. */
+  readonly serverDelayMs?: DelayQuantiles | null;
   /** The result of `alongside`, if any. */
   readonly alongside?: unknown;
 }
@@ -120,9 +128,20 @@ export async function measureWindow(
     light: opts.light === true && server.spec.kind === "tuchuan",
   };
   const pool = await ClientPool.open(target, opts.clients);
+  const tuchuan = server.spec.kind === "tuchuan";
   try {
-    const w = await countWindow([server], [pool], opts);
-    return { load: w.reports[0], ...w.cost, alongside: w.alongside };
+    // Read after the warm-up and at the window's end: the alongside hook runs at its start.
+    let before: DelayHistogram | null = null;
+    const w = await countWindow([server], [pool], {
+      ...opts,
+      alongside: async () => {
+        if (tuchuan) before = await readSendDelay(server.port);
+        return opts.alongside?.();
+      },
+    });
+    const after = tuchuan ? await readSendDelay(server.port) : null;
+    const serverDelayMs = before && after ? delayQuantiles(before, after) : null;
+    return { load: w.reports[0], ...w.cost, alongside: w.alongside, serverDelayMs };
   } finally {
     await pool.close();
   }

@@ -182,6 +182,20 @@ Deno.test("/metrics counters follow the streams", async () => {
     assert.equal(buckets.at(-1)!.value, count);
     assert.equal(count, encoded);
     assert.ok(value(samples, "tuchuan_encode_seconds_sum") > 0);
+
+    // The send delay: one observation per part written, cumulative buckets, a sane mean.
+    const delays = samples.filter((s) => s.name === "tuchuan_send_delay_seconds_bucket");
+    assert.equal(delays.at(-1)!.labels.le, "+Inf");
+    for (let i = 1; i < delays.length; i++) {
+      assert.ok(delays[i].value >= delays[i - 1].value, `send delay bucket ${i} decreases`);
+    }
+    const delayCount = value(samples, "tuchuan_send_delay_seconds_count");
+    assert.equal(delays.at(-1)!.value, delayCount);
+    // Each viewer's last part may still be on its way (counted once the next is asked for).
+    const sentParts = value(samples, "tuchuan_stream_frames_sent_total");
+    assert.ok(delayCount <= sentParts && delayCount >= sentParts - 2, `${delayCount}/${sentParts}`);
+    const meanDelay = value(samples, "tuchuan_send_delay_seconds_sum") / delayCount;
+    assert.ok(meanDelay >= 0 && meanDelay < 1, `mean send delay ${meanDelay} s`);
   });
 });
 

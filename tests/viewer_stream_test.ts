@@ -202,3 +202,27 @@ Deno.test("while a lagging viewer drains, its send timeout counts from its last 
   await pending;
   await reader.cancel();
 });
+
+Deno.test("a frame counts as written when the HTTP layer asks for the next chunk", async () => {
+  const clock = new FakeClock();
+  const hub = new FrameHub();
+  const written: [number, number][] = [];
+  const client = new ViewerStream(hub, {
+    mode: "normal",
+    maxFps: null,
+    clock,
+    stopSignal: new AbortController().signal,
+    onWritten: (_v, frame, now) => written.push([frame.seq, now - frame.capturedAt]),
+  });
+  const reader = client.stream.getReader();
+  await reader.read();
+  hub.publish(frameOf(1, 3, clock.now()));
+  await reader.read();
+  assert.deepEqual(written, [], "not before the layer has taken it");
+  await clock.advance(7);
+  const pending = reader.read();
+  for (let i = 0; i < 10 && written.length === 0; i++) await Promise.resolve();
+  assert.deepEqual(written, [[1, 7]]);
+  await reader.cancel();
+  await pending;
+});

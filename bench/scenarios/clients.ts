@@ -91,6 +91,13 @@ export function clientsScenario(count: number): Scenario {
           headline: p === "p50",
           get: (m: WindowMeasurement) => num(m.load.latencyMs[p]),
         })),
+        ...(["p50", "p95", "p99"] as const).map((p) => ({
+          metric: `server send delay ${p}`,
+          unit: "ms",
+          better: "lower" as const,
+          digits: 2,
+          get: (m: WindowMeasurement) => m.serverDelayMs ? num(m.serverDelayMs[p]) : null,
+        })),
         ...peakMemoryRows<WindowMeasurement>((m) => m),
         benchCpuRow<WindowMeasurement>((m) => m),
       ]);
@@ -104,6 +111,10 @@ export function clientsScenario(count: number): Scenario {
           `window ${DURATION_MS[mode] / 1000} s after ${WARMUP_MS[mode] / 1000} s warm-up; ` +
           "fps = complete JPEG parts per client per second inside the window.",
           "latency = arrival wall time - X-Timestamp (capture time); the seed sends no timestamp.",
+          "server send delay = capture until the part was written to the viewer's connection " +
+          "(the kernel took it: on loopback it is then in the client's socket), from tuchuan's " +
+          "/metrics (tuchuan_send_delay_seconds, linear within its buckets): the server's share " +
+          "of the latency, without the load client's own queueing.",
           "CPU, RSS and PSS are the server's whole process tree (child processes, such as an " +
           "ffmpeg, included); PSS counts pages shared between processes once.",
         ],

@@ -6,7 +6,7 @@
  */
 import type { GuardCounts } from "../net/connection_guard.ts";
 import type { Camera } from "../pipeline/camera.ts";
-import { DROP_REASONS, ENCODE_BUCKETS } from "../pipeline/camera_metrics.ts";
+import { DROP_REASONS, ENCODE_BUCKETS, SEND_DELAY_BUCKETS } from "../pipeline/camera_metrics.ts";
 
 /** What the server adds to the cameras' metrics. */
 export interface ServerGauges {
@@ -78,6 +78,27 @@ export function renderMetrics(cameras: readonly Camera[], server: ServerGauges):
         `tuchuan_encode_seconds_bucket{${l},le="+Inf"} ${m.encodeCount}`,
         `tuchuan_encode_seconds_sum{${l}} ${m.encodeSum}`,
         `tuchuan_encode_seconds_count{${l}} ${m.encodeCount}`,
+      ];
+    }),
+  );
+  metric(
+    "tuchuan_send_delay_seconds",
+    "histogram",
+    "From a frame's capture until its part was written to a viewer's connection, per part.",
+    cameras.flatMap((c) => {
+      const l = `camera="${esc(c.name)}"`;
+      const m = c.metrics;
+      let below = 0;
+      const lines = SEND_DELAY_BUCKETS.map((b, i) => {
+        below += m.sendDelayCounts[i];
+        return `tuchuan_send_delay_seconds_bucket{${l},le="${b}"} ${below}`;
+      });
+      const count = below + m.sendDelayCounts[SEND_DELAY_BUCKETS.length];
+      return [
+        ...lines,
+        `tuchuan_send_delay_seconds_bucket{${l},le="+Inf"} ${count}`,
+        `tuchuan_send_delay_seconds_sum{${l}} ${m.sendDelaySum}`,
+        `tuchuan_send_delay_seconds_count{${l}} ${count}`,
       ];
     }),
   );

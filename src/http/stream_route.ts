@@ -61,6 +61,7 @@ export function streamResponse(
       metrics.framesSent++;
       metrics.bytesSent += bytes;
     },
+    onWritten: (_viewer, frame, now) => metrics.observeSendDelay(now - frame.capturedAt),
     onClose: (v, reason) => {
       viewers.remove(v);
       release();

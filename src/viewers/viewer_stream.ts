@@ -44,6 +44,11 @@ export interface ViewerStreamOptions {
   sendQueue?: () => number | null;
   /** Called after each frame handed to the HTTP layer. */
   onFrame?: (viewer: ViewerStream, frame: EncodedFrame, bytes: number) => void;
+  /**
+   * Called when the HTTP layer has taken a frame's part whole (written to the connection: it
+   * asks for the next chunk only then), with the time it did.
+   */
+  onWritten?: (viewer: ViewerStream, frame: EncodedFrame, now: number) => void;
   /** Called once when the viewer is gone, whatever the reason. */
   onClose?: (viewer: ViewerStream, reason: string) => void;
 }
@@ -113,6 +118,7 @@ export class ViewerStream {
     let lastBytes = 0;
     let opened = false;
     let ended = false;
+    let inFlight: EncodedFrame | null = null;
     const sendQueue = options.sendQueue;
     const mode = this.mode;
     const interval = this.maxFps ? 1000 / this.maxFps : 0;
@@ -135,6 +141,10 @@ export class ViewerStream {
         return openingBytes(mode);
       }
       this.pendingSince = null;
+      if (inFlight) {
+        options.onWritten?.(this, inFlight, clock.now());
+        inFlight = null;
+      }
       if (signal.aborted) return this.#closed ? null : end();
       try {
         if (interval > 0) {
@@ -159,6 +169,7 @@ export class ViewerStream {
         this.bytesSent += bytes.byteLength;
         this.#meter.tick(now);
         options.onFrame?.(this, frame, bytes.byteLength);
+        inFlight = frame;
         return bytes;
       } catch {
         // The server is stopping (or its hub closed): end with the closing boundary, unless
