@@ -27,6 +27,7 @@
  *
  * @module
  */
+import { concatBytes } from "../core/concat_bytes.ts";
 import { messageOf } from "../core/errors.ts";
 import { type DirectSource, DirectStream } from "./direct_stream.ts";
 
@@ -418,14 +419,7 @@ async function readWhole(body: ReadableStream<Uint8Array>, max: number): Promise
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /** An answer the server makes itself (a refused request): JSON naming why, then close. */

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { concatBytes } from "../core/concat_bytes.ts";
 import type { Clock } from "../core/clock.ts";
 import type { SourceFrame } from "../core/frame.ts";
 import { redactUrls } from "../core/redact.ts";
@@ -183,11 +184,5 @@ async function readBounded(res: Response, max: number, url: string): Promise<Uin
     }
     chunks.push(chunk);
   }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
