@@ -19,7 +19,7 @@ import {
   planEncode,
   type SourceOffer,
 } from "../src/plan/encode_plan.ts";
-import { ffmpegArgs } from "../src/source/ffmpeg_args.ts";
+import { ffmpegArgs, ffmpegArgv } from "../src/source/ffmpeg_args.ts";
 import { ffmpegJob } from "../src/source/ffmpeg_job.ts";
 import { readProcTextOrNull } from "./proc_read.ts";
 
@@ -170,16 +170,7 @@ export function tuchuanFfmpegArgv(s: MadeStandIn): string[] {
     DEFAULT_CONFIG.quality,
     DEFAULT_CONFIG.fps,
   );
-  const args = ffmpegArgs(job);
-  return [
-    ...args.inputOptions,
-    "-i",
-    args.input,
-    ...args.outputOptions,
-    "-f",
-    args.format,
-    "pipe:1",
-  ];
+  return ffmpegArgv(ffmpegArgs(job));
 }
 
 /** A process's argv from `/proc/PID/cmdline` (bounded), or null once it has gone. */

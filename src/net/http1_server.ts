@@ -404,6 +404,20 @@ function headBytes(status: number, headers: Headers, extra: string, ownLength = 
   return encoder.encode(s);
 }
 
+/** A plain stream as a {@link DirectSource}: its reader's chunks, then null. */
+function readerSource(body: ReadableStream<Uint8Array>): DirectSource {
+  const reader = body.getReader();
+  return {
+    next: async () => {
+      const { value, done } = await reader.read();
+      return done ? null : value;
+    },
+    cancel: (reason) => {
+      reader.cancel(reason).catch(() => {});
+    },
+  };
+}
+
 /** Reads a finite body whole, up to `max` bytes. */
 async function readWhole(body: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
@@ -547,27 +561,26 @@ export function serveHttp1(o: Http1ServerOptions): Http1Server {
       const status = response.status;
       const headers = response.headers;
       const noBody = head.method === "HEAD" || status === 204 || status === 304 || status < 200;
-      if (response.body instanceof DirectStream && !noBody) {
-        const source = response.body.take(() => closeQuietly(conn));
+      if (response.body && !noBody) {
+        // A direct body is written as its source makes it; any other multipart stream goes the
+        // same way through a reader. Both end with the connection.
+        const direct = response.body instanceof DirectStream
+          ? response.body.take(() => closeQuietly(conn))
+          : null;
+        const source = direct ??
+          (STREAM_TYPE.test(headers.get("content-type") ?? "")
+            ? readerSource(response.body)
+            : null);
         if (source) {
-          await pumpDirect(
+          await pump(
             conn,
             reader,
             source,
             headBytes(status, headers, "connection: close\r\n"),
+            gone,
           );
           return false;
         }
-      }
-      if (response.body && STREAM_TYPE.test(headers.get("content-type") ?? "") && !noBody) {
-        await streamOut(
-          conn,
-          reader,
-          response.body,
-          headBytes(status, headers, "connection: close\r\n"),
-          gone,
-        );
-        return false;
       }
       let body: Uint8Array | null = null;
       if (response.body) {
@@ -599,45 +612,19 @@ export function serveHttp1(o: Http1ServerOptions): Http1Server {
     }
   };
 
-  /** Writes a multipart stream as it comes until it ends or the viewer hangs up. */
-  const streamOut = async (
+  /** Writes a streamed body (a `/stream` viewer) as its source makes it, until either side ends. */
+  const pump = async (
     conn: Deno.TcpConn,
     reader: ConnReader,
-    body: ReadableStream<Uint8Array>,
+    source: DirectSource,
     top: Uint8Array,
     gone: AbortController,
   ): Promise<void> => {
-    const parts = body.getReader();
     // The viewer sends nothing more; a read that ends means it left. What it does send is
     // dropped, a chunk at a time.
     (async () => {
       while (await reader.discard()) { /* dropped */ }
       gone.abort();
-      parts.cancel("viewer left").catch(() => {});
-    })();
-    try {
-      await writeAll(conn, top);
-      for (;;) {
-        const { value, done } = await parts.read();
-        if (done) break;
-        await writeAll(conn, value);
-      }
-    } catch {
-      // Written to a closed connection, or the stream errored (a viewer cut off).
-      parts.cancel("connection closed").catch(() => {});
-    }
-  };
-
-  /** Writes a direct body (a `/stream` viewer) as its source makes it, until either side ends. */
-  const pumpDirect = async (
-    conn: Deno.TcpConn,
-    reader: ConnReader,
-    source: DirectSource,
-    top: Uint8Array,
-  ): Promise<void> => {
-    // As for any stream: a read that ends means the viewer left.
-    (async () => {
-      while (await reader.discard()) { /* dropped */ }
       source.cancel("viewer left");
     })();
     try {
@@ -650,7 +637,7 @@ export function serveHttp1(o: Http1ServerOptions): Http1Server {
         if (n < chunk.byteLength) await writeAll(conn, chunk.subarray(n));
       }
     } catch {
-      // Written to a closed connection (or one the body's failure closed).
+      // Written to a closed connection (or one the body's failure closed), or the stream erred.
       source.cancel("connection closed");
     }
   };

@@ -204,8 +204,12 @@ export function ffmpegArgs(job: FfmpegJob): FfmpegArgs {
 /** The command line as a person would type it, for debug logs (secrets still to be redacted). */
 export function commandLine(args: FfmpegArgs): string {
   const quote = (a: string) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`;
+  return ["ffmpeg", ...ffmpegArgv(args)].map(quote).join(" ");
+}
+
+/** The arguments after `ffmpeg` for `args`, in the order fluent-ffmpeg passes them. */
+export function ffmpegArgv(args: FfmpegArgs): string[] {
   return [
-    "ffmpeg",
     ...args.inputOptions,
     "-i",
     args.input,
@@ -213,5 +217,5 @@ export function commandLine(args: FfmpegArgs): string {
     "-f",
     args.format,
     "pipe:1",
-  ].map(quote).join(" ");
+  ];
 }
