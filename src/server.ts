@@ -10,6 +10,7 @@ import { BufferPool } from "./core/buffer_pool.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { InputError, messageOf } from "./core/errors.ts";
 import { type Logger, prefixLogger, silentLogger } from "./core/logger.ts";
+import { MemoryReducer } from "./core/memory_reducer.ts";
 import { FileReadError, readFileBounded } from "./core/read_bounded.ts";
 import { redactUrls } from "./core/redact.ts";
 import { VERSION } from "./core/version.ts";
@@ -79,6 +80,7 @@ interface Shared {
   hookTimeoutMs: number;
   sendTimeoutMs: number;
   deps: ServerDeps;
+  reducer: MemoryReducer;
 }
 
 /** A camera and what only the root stops. */
@@ -257,6 +259,8 @@ async function buildCamera(
     sendTimeoutMs: shared.sendTimeoutMs,
     clock,
     onCountChange: (count) => {
+      if (count > viewersBefore) shared.reducer.joined();
+      else shared.reducer.left();
       if (viewersBefore === 0 && count > 0) hooks.fire("first-viewer", { viewers: count });
       if (viewersBefore > 0 && count === 0) hooks.fire("last-viewer", { viewers: count });
       viewersBefore = count;
@@ -315,6 +319,15 @@ export async function startServer(
     ? (await import("./net/tls_files.ts")).loadTlsFiles(config.tlsCert, config.tlsKey)
     : undefined;
   const images = new ImageJobs({ clock });
+  const reducer = new MemoryReducer({
+    clock,
+    onCollect: ({ ms, departures }) =>
+      log.debug(
+        `Memory given back after ${departures} viewers left: a full collection took ${
+          ms.toFixed(1)
+        } ms`,
+      ),
+  });
   const shared: Shared = {
     clock,
     log,
@@ -322,6 +335,7 @@ export async function startServer(
     hookTimeoutMs: config.hookTimeout * 1000,
     sendTimeoutMs: config.sendTimeout * 1000,
     deps,
+    reducer,
   };
   const built: Built[] = [];
   try {
@@ -417,6 +431,7 @@ export async function startServer(
         // connections; then each camera's hub, capture (source and ffmpeg), workers and hooks.
         stopping.abort();
         const closing = listener.shutdown();
+        reducer.dispose();
         for (const b of [...built].reverse()) {
           const { camera } = b;
           camera.viewers.dispose();

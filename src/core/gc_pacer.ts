@@ -12,7 +12,13 @@
  * @module
  */
 
-type Gc = (options?: { type?: "minor" | "major"; execution?: "sync" | "async" }) => void;
+type Gc = (
+  options?: {
+    type?: "minor" | "major";
+    execution?: "sync" | "async";
+    flavor?: "regular" | "last-resort";
+  },
+) => void;
 
 const gc = (globalThis as { gc?: Gc }).gc;
 
@@ -32,4 +38,17 @@ export function noteFrameBytes(bytes: number): void {
 /** True when collections can be paced (V8 runs with `--expose-gc`). */
 export function gcPacing(): boolean {
   return gc !== undefined;
+}
+
+/**
+ * Runs V8's most thorough collection: full collections with compaction until nothing more is
+ * freed, after which V8 returns its emptied pages to the system. A plain major collection frees
+ * the objects but keeps their pages (measured after 500 viewer connections: the heap's live size
+ * fell from 11.3 to 6.5 MB and the process's memory did not move); this one gave back 7 MB.
+ * It takes 20–30 ms on tuchuan's heap. Returns false without `--expose-gc`.
+ */
+export function collectAllGarbage(): boolean {
+  if (!gc) return false;
+  gc({ type: "major", execution: "sync", flavor: "last-resort" });
+  return true;
 }
