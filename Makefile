@@ -12,6 +12,9 @@ COMPILE_INCLUDES := --include src/image/encode_worker.ts --include fixtures/test
 # lets the heap grow to ~70 MB of mostly empty space under connection churn (RSS 134 MB after
 # 12,000 connects, 79 MB with this flag, for ~10 % more CPU at 200 viewers; see BENCHMARKS.md).
 V8_FLAGS     := --max-semi-space-size=2,--expose-gc
+# `deno run` checks for a newer Deno in the background (a request to dl.deno.land at most once a
+# day, and 2-3 MB of RSS for its client): no business of a camera board. The binary never does.
+export DENO_NO_UPDATE_CHECK := 1
 # Tests that build the binary or boot the camera VM have their own targets.
 TEST_IGNORE  := --ignore=tests/binary,tests/camera
 

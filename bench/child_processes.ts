@@ -111,12 +111,16 @@ export function liveLabels(): string[] {
   return [...live.values()].map((t) => `${t.label} (pid ${t.child.pid})`);
 }
 
-/** The environment for a child: ours, without TUCHUAN_* variables, with colours off. */
+/**
+ * The environment for a child: ours, without TUCHUAN_* variables, with colours off and without
+ * `deno run`'s update check (as `make run`; the compiled binary never checks).
+ */
 export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(Deno.env.toObject())) {
     if (!k.startsWith("TUCHUAN_")) env[k] = v;
   }
   env.NO_COLOR = "1";
+  env.DENO_NO_UPDATE_CHECK = "1";
   return env;
 }
