@@ -62,14 +62,39 @@ Deno.test("memory reducer: a viewer arriving in the quiet time calls the collect
   }
   await clock.advance(100);
   r.joined();
-  assert.equal(r.waiting, false);
-  assert.equal(clock.pending, 0, "the quiet timer is cleared");
+  await clock.advance(150);
+  assert.equal(r.waiting, false, "the timer found a viewer and ended");
+  assert.equal(clock.pending, 0, "no timer left behind");
   await clock.advance(10_000);
   assert.equal(calls(), 0);
   // When that viewer leaves too, the departures still count: it collects then.
   r.left();
   await clock.advance(250);
   assert.equal(calls(), 1);
+});
+
+Deno.test("memory reducer waits out a churn of viewers with one timer, then collects", async () => {
+  const clock = new FakeClock();
+  const { r, runs } = reducer(clock);
+  for (let i = 0; i < 3; i++) {
+    r.joined();
+    r.left();
+  }
+  // Viewers keep coming and going every 100 ms: each leaves nobody for a moment only.
+  for (let t = 0; t < 1000; t += 100) {
+    await clock.advance(50);
+    r.joined();
+    assert.ok(clock.pending <= 1, "never more than one timer");
+    await clock.advance(50);
+    r.left();
+  }
+  assert.equal(runs.length, 0, "not while they churn");
+  await clock.advance(249);
+  assert.equal(runs.length, 0, "the quiet time counts from the last departure");
+  await clock.advance(1);
+  assert.equal(runs.length, 1);
+  assert.equal(runs[0].departures, 13);
+  assert.equal(clock.pending, 0);
 });
 
 Deno.test("memory reducer ignores a single viewer closing a tab", async () => {

@@ -45,7 +45,10 @@ export class MemoryReducer {
   readonly #onCollect?: (info: { ms: number; departures: number }) => void;
   #viewers = 0;
   #departures = 0;
-  #wait: AbortController | null = null;
+  /** When the last viewer left (the quiet time runs from there). */
+  #emptySince = 0;
+  /** Set while a timer runs; one timer serves a whole churn of viewers, none is made per viewer. */
+  #timer: AbortController | null = null;
   #disposed = false;
   #unavailable = false;
 
@@ -60,13 +63,12 @@ export class MemoryReducer {
 
   /** True while a collection waits for its quiet time (for leak checks). */
   get waiting(): boolean {
-    return this.#wait !== null;
+    return this.#timer !== null;
   }
 
-  /** A viewer connected: any waiting collection is called off. */
+  /** A viewer connected: a waiting collection will find someone there and not run. */
   joined(): void {
     this.#viewers++;
-    this.#cancel();
   }
 
   /** A viewer left: with nobody left and enough departures, a collection is scheduled. */
@@ -75,27 +77,30 @@ export class MemoryReducer {
     this.#departures++;
     if (this.#viewers > 0 || this.#departures < this.#minDepartures) return;
     if (this.#disposed || this.#unavailable) return;
-    this.#cancel();
-    const wait = new AbortController();
-    this.#wait = wait;
-    this.#clock.sleep(this.#quietMs, wait.signal).then(() => {
-      if (this.#wait !== wait) return;
-      this.#wait = null;
-      this.#run();
-    }, () => {
-      // Called off by a viewer arriving or by dispose(): nothing to do.
-    });
+    this.#emptySince = this.#clock.now();
+    if (!this.#timer) this.#arm(this.#quietMs);
   }
 
   /** Calls off a waiting collection for good (server shutdown). */
   dispose(): void {
     this.#disposed = true;
-    this.#cancel();
+    this.#timer?.abort();
+    this.#timer = null;
   }
 
-  #cancel(): void {
-    this.#wait?.abort();
-    this.#wait = null;
+  #arm(ms: number): void {
+    const timer = new AbortController();
+    this.#timer = timer;
+    this.#clock.sleep(ms, timer.signal).then(() => {
+      this.#timer = null;
+      // Someone is watching: no pause for them. The next departure to leave nobody re-arms.
+      if (this.#viewers > 0) return;
+      const left = this.#emptySince + this.#quietMs - this.#clock.now();
+      if (left > 0) this.#arm(left);
+      else this.#run();
+    }, () => {
+      // Called off by dispose(): nothing to do.
+    });
   }
 
   #run(): void {
