@@ -45,7 +45,7 @@ export function gcPacing(): boolean {
  * freed, after which V8 returns its emptied pages to the system. A plain major collection frees
  * the objects but keeps their pages (measured after 500 viewer connections: the heap's live size
  * fell from 11.3 to 6.5 MB and the process's memory did not move); this one gave back 7 MB.
- * It takes 20–30 ms on tuchuan's heap. Returns false without `--expose-gc`.
+ * It takes 20–45 ms on tuchuan's heap. Returns false without `--expose-gc`.
  */
 export function collectAllGarbage(): boolean {
   if (!gc) return false;

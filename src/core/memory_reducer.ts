@@ -8,7 +8,7 @@
  * from 66 to 79 MB, and it stayed there; on a Pi that memory belongs to the rest of the board.
  *
  * So when the last viewer leaves and nobody comes back for a moment, and enough viewers have
- * left since the last time, the reducer runs one thorough collection (20–30 ms, while nobody
+ * left since the last time, the reducer runs one thorough collection (20–45 ms, while nobody
  * is watching): the process went back to 72 MB. One viewer who closes a tab costs nothing, and a
  * steady audience is never paused.
  *
@@ -20,7 +20,7 @@ import { collectAllGarbage } from "./gc_pacer.ts";
 /** Options of {@link MemoryReducer}. */
 export interface MemoryReducerOptions {
   clock: Clock;
-  /** Milliseconds with no viewer before collecting (a viewer arriving meanwhile cancels it). */
+  /** Milliseconds with no viewer before collecting (a viewer arriving meanwhile puts it off). */
   quietMs?: number;
   /** Viewers that must have left since the last collection for another to be worth it. */
   minDepartures?: number;
