@@ -325,3 +325,73 @@ Deno.test("stop() during the backoff wait ends at once", async () => {
   await h.clock.advance(10_000);
   assert.equal(h.source.runs.length, 1, "restarted after stop()");
 });
+
+/** A source that pushes its frames (as a folder does): each `push()` call is a run the test drives. */
+class PushingSource implements Source {
+  readonly kind = "folder" as const;
+  readonly input = "pushing";
+  readonly offer = null;
+  readonly runs: {
+    signal: AbortSignal;
+    onFrame: (frame: SourceFrame) => void;
+    done: PromiseWithResolvers<void>;
+  }[] = [];
+  iterated = 0;
+
+  facts() {
+    return {};
+  }
+
+  frames(): AsyncIterable<SourceFrame> {
+    this.iterated++;
+    return (async function* () {})();
+  }
+
+  push(signal: AbortSignal, onFrame: (frame: SourceFrame) => void): Promise<void> {
+    const done = Promise.withResolvers<void>();
+    // Like folderPush: a stop (the supervisor's or the watchdog's) ends the run quietly.
+    signal.addEventListener("abort", () => done.resolve(), { once: true });
+    this.runs.push({ signal, onFrame, done });
+    return done.promise;
+  }
+}
+
+Deno.test("a source that pushes its frames is not iterated; its failure and its silence restart it", async () => {
+  const clock = new FakeClock();
+  const source = new PushingSource();
+  const events: string[] = [];
+  let frames = 0;
+  const supervisor = new Supervisor(source, {
+    onFrame: () => frames++,
+    onOnline: () => events.push("online"),
+    onOffline: (reason) => events.push(`offline: ${reason}`),
+  }, { clock, timing: TIMING });
+  supervisor.start();
+  await until(() => source.runs.length === 1, "the first push");
+  const frame = (at: number): SourceFrame => ({
+    kind: "jpeg",
+    width: 2,
+    height: 2,
+    data: new Uint8Array(4),
+    capturedAt: at,
+  });
+  source.runs[0].onFrame(frame(clock.now()));
+  source.runs[0].onFrame(frame(clock.now()));
+  assert.equal(frames, 2);
+  assert.equal(supervisor.state, "online");
+  // It fails: offline with its reason, a new push after the backoff.
+  source.runs[0].done.reject(new SourceError("Folder /x holds no readable JPEG"));
+  await until(() => events.length === 2, "offline");
+  assert.deepEqual(events, ["online", "offline: Folder /x holds no readable JPEG"]);
+  await clock.advance(TIMING.initialBackoffMs);
+  await until(() => source.runs.length === 2, "the second push");
+  // It falls silent: the watchdog aborts it, and the run ends.
+  source.runs[1].onFrame(frame(clock.now()));
+  await clock.advance(TIMING.watchdogMs);
+  await until(() => events.length === 4, "offline for silence");
+  assert.equal(source.runs[1].signal.aborted, true);
+  assert.match(events[3], /^offline: No frame from the source for 2\.0 s$/);
+  assert.equal(source.iterated, 0, "frames() was never iterated");
+  await supervisor.stop();
+  assert.equal(source.runs.at(-1)!.signal.aborted, true);
+});

@@ -158,7 +158,7 @@ export class Supervisor {
         }
       })();
       try {
-        for await (const frame of this.#source.frames(run.signal)) {
+        const emit = (frame: SourceFrame) => {
           lastFrameAt = this.#clock.now();
           if (firstFrameAt === null) firstFrameAt = lastFrameAt;
           if (this.#state !== "online") {
@@ -167,7 +167,9 @@ export class Supervisor {
             this.#events.onOnline?.();
           }
           this.#events.onFrame(frame);
-        }
+        };
+        if (this.#source.push) await this.#source.push(run.signal, emit);
+        else for await (const frame of this.#source.frames(run.signal)) emit(frame);
         reason ||= "The source ended";
       } catch (err) {
         reason ||= (err as Error)?.message ?? String(err);

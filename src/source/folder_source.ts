@@ -241,12 +241,74 @@ class FolderCache {
   }
 }
 
-/** How {@link folderFrames} keeps its frames. */
+/** How {@link folderFrames} and {@link folderPush} keep their frames. */
 export interface FolderOptions {
   /** Bytes of frames kept in memory (default {@link FOLDER_CACHE_BYTES}). */
   cacheBytes?: number;
   /** Watch the folder for changes (default true); false checks each file as it is played. */
   watch?: boolean;
+}
+
+/** Steps through the folder's files in order, looping: one file per tick of the pacing timer. */
+class FolderPlayer {
+  #files: string[] = [];
+  #next = 0;
+  #good = 0;
+
+  constructor(
+    readonly dir: string,
+    readonly cache: FolderCache,
+    readonly clock: Clock,
+    readonly hooks: Pick<CaptureHooks, "onCorrupt">,
+  ) {}
+
+  /**
+   * The next file's frame, or null for a damaged one (skipped and counted, its tick spent).
+   * Throws `SourceError` once a whole pass over the folder found no readable JPEG.
+   */
+  step(): SourceFrame | null {
+    if (this.#next >= this.#files.length) {
+      // Each pass starts from a fresh listing: files added, removed or renamed take part.
+      this.#files = this.cache.files();
+      this.#next = 0;
+      this.#good = 0;
+    }
+    const jpeg = this.cache.frame(this.#files[this.#next++], this.hooks);
+    if (jpeg) this.#good++;
+    if (this.#next >= this.#files.length && this.#good === 0) {
+      throw new SourceError(`Folder ${this.dir} holds no readable JPEG`);
+    }
+    return jpeg ? { kind: "jpeg", ...jpeg, capturedAt: this.clock.now() } : null;
+  }
+}
+
+/**
+ * Opens the folder for playing: its cache, read ahead, and its watch, which stop when `signal`
+ * aborts or `close()` is called.
+ */
+function openPlayer(
+  dir: string,
+  signal: AbortSignal,
+  clock: Clock,
+  hooks: Pick<CaptureHooks, "onCorrupt">,
+  options: FolderOptions,
+): { player: FolderPlayer; done: AbortSignal; close: () => void } {
+  const cache = new FolderCache(dir, options.cacheBytes ?? FOLDER_CACHE_BYTES, clock);
+  const done = new AbortController();
+  const stop = () => done.abort();
+  signal.addEventListener("abort", stop, { once: true });
+  const close = () => {
+    signal.removeEventListener("abort", stop);
+    done.abort();
+  };
+  try {
+    if (options.watch ?? true) cache.watch(done.signal);
+    cache.preload(cache.files());
+  } catch (err) {
+    close();
+    throw err;
+  }
+  return { player: new FolderPlayer(dir, cache, clock, hooks), done: done.signal, close };
 }
 
 /** Plays the folder at `fps`, looping, until `signal` aborts. */
@@ -258,12 +320,8 @@ export async function* folderFrames(
   hooks: Pick<CaptureHooks, "onCorrupt"> = {},
   options: FolderOptions = {},
 ): AsyncGenerator<SourceFrame> {
-  const cache = new FolderCache(dir, options.cacheBytes ?? FOLDER_CACHE_BYTES, clock);
   // The watch and the timer end with the generator, also when its consumer stops early.
-  const done = new AbortController();
-  const stop = () => done.abort();
-  signal.addEventListener("abort", stop, { once: true });
-  if (options.watch ?? true) cache.watch(done.signal);
+  const { player, done, close } = openPlayer(dir, signal, clock, hooks, options);
   let wake: (() => void) | null = null;
   let ticks = 0;
   // One repeating timer paces the folder. Each tick is one frame; a consumer that falls behind
@@ -271,33 +329,68 @@ export async function* folderFrames(
   clock.every(1000 / fps, () => {
     ticks = Math.min(ticks + 1, 2);
     wake?.();
-  }, done.signal);
+  }, done);
   // Stopping wakes the loop like a tick (a race with a promise that never settles would add a
   // reaction to it for every frame).
-  done.signal.addEventListener("abort", () => wake?.(), { once: true });
+  done.addEventListener("abort", () => wake?.(), { once: true });
   try {
-    cache.preload(cache.files());
-    while (!done.signal.aborted) {
-      const files = cache.files();
-      let good = 0;
-      for (const path of files) {
-        if (ticks === 0 && !done.signal.aborted) {
-          await new Promise<void>((resolve) => wake = resolve);
-          wake = null;
-        }
-        if (done.signal.aborted) return;
-        ticks--;
-        const jpeg = cache.frame(path, hooks);
-        if (!jpeg) continue;
-        good++;
-        yield { kind: "jpeg", ...jpeg, capturedAt: clock.now() };
+    while (!done.aborted) {
+      if (ticks === 0) {
+        await new Promise<void>((resolve) => wake = resolve);
+        wake = null;
       }
-      if (good === 0) throw new SourceError(`Folder ${dir} holds no readable JPEG`);
+      if (done.aborted) return;
+      ticks--;
+      const frame = player.step();
+      if (frame) yield frame;
     }
   } finally {
-    signal.removeEventListener("abort", stop);
-    done.abort();
+    close();
   }
+}
+
+/**
+ * Plays the folder at `fps`, looping, calling `onFrame` with each frame from the pacing timer
+ * itself. Resolves when `signal` aborts; rejects with `SourceError` when the folder holds no
+ * readable JPEG (or with what `onFrame` threw).
+ *
+ * This is what the supervisor uses. An async generator costs a promise and several microtasks for
+ * each frame on both sides, and a wake-up of the loop waiting in it: measured alone, a folder
+ * played through {@link folderFrames} into the hub cost 12 ms/s of CPU at 30 fps, the same frames
+ * pushed from the timer 9–10, and the timer alone 9.
+ */
+export function folderPush(
+  dir: string,
+  fps: number,
+  signal: AbortSignal,
+  clock: Clock,
+  onFrame: (frame: SourceFrame) => void,
+  hooks: Pick<CaptureHooks, "onCorrupt"> = {},
+  options: FolderOptions = {},
+): Promise<void> {
+  let play: ReturnType<typeof openPlayer>;
+  try {
+    play = openPlayer(dir, signal, clock, hooks, options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const { player, done, close } = play;
+  return new Promise<void>((resolve, reject) => {
+    let failure: unknown = null;
+    done.addEventListener("abort", () => failure === null ? resolve() : reject(failure), {
+      once: true,
+    });
+    clock.every(1000 / fps, () => {
+      try {
+        const frame = player.step();
+        if (frame) onFrame(frame);
+      } catch (err) {
+        failure = err ?? new SourceError(`Folder ${dir} failed`);
+        close();
+      }
+    }, done);
+    if (signal.aborted) close();
+  });
 }
 
 /** The rate a folder plays at when `--fps` is not given. */
@@ -344,6 +437,13 @@ export function openFolder(dir: string, ctx: SourceContext): Source {
     input: dir,
     offer,
     facts: () => ({ mode: offer.mode }),
+    // Read by tuchuan itself, the folder pushes its frames from its own timer (see folderPush).
+    ...(plan.ffmpeg === null
+      ? {
+        push: (signal: AbortSignal, onFrame: (frame: SourceFrame) => void) =>
+          folderPush(dir, fps, signal, ctx.clock, onFrame, ctx.hooks),
+      }
+      : {}),
     frames(signal) {
       if (plan.ffmpeg === null) return folderFrames(dir, fps, signal, ctx.clock, ctx.hooks);
       return ffmpegFrames(

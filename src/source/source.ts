@@ -31,6 +31,13 @@ export interface Source {
    * aborts (returns, after releasing every process and file it held).
    */
   frames(signal: AbortSignal): AsyncIterable<SourceFrame>;
+  /**
+   * Offered by a source that paces itself (a folder read by tuchuan): calls `onFrame` with each
+   * frame from the source's own timer until `signal` aborts (resolves), the source ends
+   * (resolves) or fails (rejects). The supervisor prefers it to `frames()`, whose async iterator
+   * costs a promise and a wake-up per frame; everything else still iterates `frames()`.
+   */
+  push?(signal: AbortSignal, onFrame: (frame: SourceFrame) => void): Promise<void>;
 }
 
 /** A source failed: the message is what the user should read (ffmpeg's last stderr line). */
