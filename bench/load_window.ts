@@ -12,7 +12,7 @@ import {
   readSendDelay,
 } from "./send_delay.ts";
 import { ClientPool, type LoadReport, type StreamTarget } from "./load_client.ts";
-import { selfCpuSeconds } from "./proc_stats.ts";
+import { selfCpuSeconds, windowCpu } from "./proc_stats.ts";
 import { sleep } from "./scenario.ts";
 import type { ServerProcess } from "./server_process.ts";
 
@@ -86,19 +86,23 @@ async function countWindow(
   await sleep(opts.warmupMs);
   if (opts.resetPeaks) { for (const s of servers) s.sampler.resetPeak(); }
   const cpu = () => servers.map((s) => s.sampler.cpuBreakdown());
+  const precise = () => servers.map((s) => s.sampler.preciseCpu());
   const cpu0 = cpu();
+  const precise0 = precise();
   const self0 = selfCpuSeconds();
   const t0 = performance.now();
   for (const p of pools) p.beginWindow();
   const alongside = opts.alongside?.();
   await sleep(opts.durationMs);
   const reports = pools.map((p) => p.endWindow());
+  const precise1 = precise();
   const cpu1 = cpu();
   const self1 = selfCpuSeconds();
   const seconds = (performance.now() - t0) / 1000;
   for (const s of servers) s.sampler.sample({ pss: true });
   const extra = alongside ? await alongside : undefined;
-  const serverCpuSeconds = cpu1.reduce((n, c, i) => n + c.total - cpu0[i].total, 0);
+  // The threads' run times where they are complete: 10 ms ticks are too coarse for one viewer.
+  const serverCpuSeconds = precise1.reduce((n, c, i) => n + windowCpu(precise0[i], c).seconds, 0);
   const totalFrames = reports.reduce((n, r) => n + r.totalFrames, 0);
   return {
     reports,

@@ -157,6 +157,32 @@ export function cpuNsBetween(before: Map<string, number>, after: Map<string, num
   return total;
 }
 
+/** Two {@link TreeSampler.preciseCpu} readings' worth of CPU, and which clock it came from. */
+export interface WindowCpu {
+  /** CPU seconds of the tree over the window. */
+  readonly seconds: number;
+  /** True when from the threads' run times; false when from `stat`'s ticks (a thread ended). */
+  readonly precise: boolean;
+}
+
+/**
+ * A window's CPU from two {@link TreeSampler.preciseCpu} readings: the threads' nanosecond run
+ * times, unless the ticks show CPU they miss (a thread or child that ended inside the window
+ * took its run time with it; the ticks keep it), then the ticks. `stat` counts 10 ms ticks: one
+ * viewer over a 10 s window is about 23 of them, so rounding alone moved that figure by ±4 %
+ * between runs. The two clocks may differ by up to a tick per process either way.
+ */
+export function windowCpu(
+  before: { ns: Map<string, number>; tickSeconds: number },
+  after: { ns: Map<string, number>; tickSeconds: number },
+): WindowCpu {
+  const ns = cpuNsBetween(before.ns, after.ns) / 1e9;
+  const ticks = after.tickSeconds - before.tickSeconds;
+  const processes = new Set([...after.ns.keys()].map((k) => k.slice(0, k.indexOf("/")))).size;
+  const slack = (2 * Math.max(1, processes)) / CLK_TCK;
+  return ticks - ns > slack ? { seconds: ticks, precise: false } : { seconds: ns, precise: true };
+}
+
 /** Every live descendant of `root` (children, grandchildren, ...), found via each process's ppid. */
 export function findDescendants(root: number): number[] {
   const children = new Map<number, number[]>();
