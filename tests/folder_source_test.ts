@@ -270,3 +270,15 @@ Deno.test("a pushing folder resolves when stopped, and what its consumer throws 
   assert.equal(clock.pending, 0);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a folder asked to play with a signal that has already aborted plays nothing", async () => {
+  const dir = await folder();
+  const clock = new FakeClock();
+  const stopped = AbortSignal.abort();
+  const frames: SourceFrame[] = [];
+  await folderPush(dir, 10, stopped, clock, (f) => frames.push(f), {}, { watch: false });
+  for await (const f of folderFrames(dir, 10, stopped, clock, {}, { watch: false })) frames.push(f);
+  assert.deepEqual(frames, []);
+  assert.equal(clock.pending, 0, "no timer");
+  await Deno.remove(dir, { recursive: true });
+});

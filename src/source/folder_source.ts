@@ -296,7 +296,9 @@ function openPlayer(
   const cache = new FolderCache(dir, options.cacheBytes ?? FOLDER_CACHE_BYTES, clock);
   const done = new AbortController();
   const stop = () => done.abort();
-  signal.addEventListener("abort", stop, { once: true });
+  // An abort event is not sent again: a signal that has already fired is looked at here.
+  if (signal.aborted) done.abort();
+  else signal.addEventListener("abort", stop, { once: true });
   const close = () => {
     signal.removeEventListener("abort", stop);
     done.abort();
@@ -375,6 +377,7 @@ export function folderPush(
     return Promise.reject(err);
   }
   const { player, done, close } = play;
+  if (done.aborted) return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
     let failure: unknown = null;
     done.addEventListener("abort", () => failure === null ? resolve() : reject(failure), {
@@ -389,7 +392,6 @@ export function folderPush(
         close();
       }
     }, done);
-    if (signal.aborted) close();
   });
 }
 
