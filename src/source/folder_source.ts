@@ -379,16 +379,14 @@ export function folderPush(
   const { player, done, close } = play;
   if (done.aborted) return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
-    let failure: unknown = null;
-    done.addEventListener("abort", () => failure === null ? resolve() : reject(failure), {
-      once: true,
-    });
+    // A failure settles first; the stop it causes then resolves nothing.
+    done.addEventListener("abort", () => resolve(), { once: true });
     clock.every(1000 / fps, () => {
       try {
         const frame = player.step();
         if (frame) onFrame(frame);
       } catch (err) {
-        failure = err ?? new SourceError(`Folder ${dir} failed`);
+        reject(err);
         close();
       }
     }, done);
