@@ -113,8 +113,9 @@ class CaptureMeter {
 /**
  * Measures a client's reading against the capture: `read` runs the client and returns its
  * frames' arrival times. Asserts that the client got the frames at the rate the server captured
- * them meanwhile (15 %, or `below` under it for a browser, which paints only the newest of two
- * frames that arrive within one of its 60 Hz refreshes: the emulated guest sends in bunches),
+ * them meanwhile (at most 15 % under it, or `below` under it for a browser, which paints only the
+ * newest of two frames that arrive within one of its 60 Hz refreshes: the emulated guest sends
+ * in bunches; at most 30 % over it),
  * and that the capture never ran well above the camera's `nominal` rate. How far
  * below it the capture runs depends on the host: an emulated encoder at 640x480 and 25 fps takes
  * most of two cores, so another program on the host slows it; that is printed, not failed.
@@ -143,8 +144,12 @@ async function assertClientRate(
   if (capture < nominal * 0.7) {
     console.log(`  (the guest did not keep up with the camera: the host is busy)`);
   }
+  // Above the capture by up to 30 %: frames held back by a stall of the busy host (the client
+  // ffmpeg, the socket buffers, the forwarded port) come out in a burst, and when that burst falls
+  // at the start of the window the client's rate over a 3 s window reads high (21.5 fps of the
+  // 18.2 captured seen in CI). A stream that sends a frame twice reads 2x and still fails.
   assert.ok(
-    client >= capture * (1 - below) && client <= capture * 1.15,
+    client >= capture * (1 - below) && client <= capture * 1.3,
     `${who} got ${client.toFixed(1)} fps of the ${capture.toFixed(1)} fps captured`,
   );
   // vivid catches up in a burst after the emulated guest stalls (27.9 of 25 and 34.1 of 30 fps
