@@ -56,6 +56,8 @@ export interface WindowMeasurement extends WindowCost {
   readonly serverDelayMs?: DelayQuantiles | null;
   /** The result of `alongside`, if any. */
   readonly alongside?: unknown;
+  /** True when the parts were counted by the light counter, not the full reader. */
+  readonly light: boolean;
 }
 
 /** What {@link countWindow} measured over the opened pools. */
@@ -145,7 +147,13 @@ export async function measureWindow(
     });
     const after = tuchuan ? await readSendDelay(server.port) : null;
     const serverDelayMs = before && after ? delayQuantiles(before, after) : null;
-    return { load: w.reports[0], ...w.cost, alongside: w.alongside, serverDelayMs };
+    return {
+      load: w.reports[0],
+      ...w.cost,
+      alongside: w.alongside,
+      serverDelayMs,
+      light: target.light,
+    };
   } finally {
     await pool.close();
   }

@@ -32,7 +32,7 @@ import { renderScenario, renderSummary } from "./table.ts";
 export const SCENARIOS: readonly Scenario[] = [
   clientsScenario(1),
   clientsScenario(50),
-  clientsScenario(200),
+  clientsScenario(200, { light: true }),
   slowScenario,
   churnScenario,
   encodeScenario,
