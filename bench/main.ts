@@ -15,6 +15,7 @@ import { killAll, liveLabels } from "./child_processes.ts";
 import { machineInfo, renderMachineInfo } from "./machine_info.ts";
 import { type BenchConfig, errorMessage, type Scenario, type ScenarioResult } from "./scenario.ts";
 import { removeStandIns } from "./camera_inputs.ts";
+import { runCommand } from "../src/core/run_command.ts";
 import { alwaysOnScenario } from "./scenarios/always_on.ts";
 import { cameraScenario } from "./scenarios/camera.ts";
 import { cameras4Scenario } from "./scenarios/cameras4.ts";
@@ -143,20 +144,23 @@ async function makeFrames(script: string, dir: string): Promise<void> {
 /**
  * Runs `tuchuan --version` once, so the scenarios measure the server they would find on a machine
  * that has run it before. The first `deno run` of a checkout transpiles every module into Deno's
- * cache, and that run's peak RSS stays in its high-water mark (measured: 80.7 MB against 67.4 MB
- * for one viewer in a fresh worktree): whichever scenario came first would report it. `--version`
- * loads the same static module graph and exits. A compiled binary needs no warm-up.
+ * cache, and that run's peak RSS stays in its high-water mark (measured: `clients1` in a fresh
+ * worktree reported 77.1 MB, 67.0 MB after a warm-up): whichever scenario came first would report
+ * it. `--version` loads the same static module graph and exits. A compiled binary needs no warm-up.
  */
 async function warmUp(command: readonly string[], log: (line: string) => void): Promise<void> {
   const [program, ...args] = command;
-  const status = await new Deno.Command(program, {
-    args: [...args, "--version"],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-    signal: AbortSignal.timeout(120_000),
-  }).output().catch((err) => ({ success: false, code: errorMessage(err) }));
-  if (!status.success) log(`warm-up: tuchuan --version failed (${status.code}); measuring anyway`);
+  try {
+    const r = await runCommand(program, [...args, "--version"], {
+      timeoutMs: 120_000,
+      maxOutputBytes: 64 * 1024,
+    });
+    if (r.code === 0) return;
+    const why = r.timedOut ? "timed out" : r.stderr.trim().split("\n").at(-1) || `exit ${r.code}`;
+    log(`warm-up: tuchuan --version failed (${why}); measuring anyway`);
+  } catch (err) {
+    log(`warm-up: cannot run ${program} (${errorMessage(err)}); measuring anyway`);
+  }
 }
 
 async function main(): Promise<number> {
