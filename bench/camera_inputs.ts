@@ -21,7 +21,7 @@ import {
 } from "../src/plan/encode_plan.ts";
 import { ffmpegArgs, ffmpegArgv } from "../src/source/ffmpeg_args.ts";
 import { ffmpegJob } from "../src/source/ffmpeg_job.ts";
-import { readProcTextOrNull } from "./proc_read.ts";
+import { readProcTextOrNull } from "../src/core/proc_read.ts";
 
 /** The stand-ins, by short name. */
 export type StandInName = "yuyv640" | "yuyv720" | "mjpeg640";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { readProcTextOrNull } from "./proc_read.ts";
+import { readProcTextOrNull } from "../src/core/proc_read.ts";
 import { findDescendants } from "./proc_stats.ts";
 
 /** A started process and how to describe it in messages. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { readProcTextOrNull } from "./proc_read.ts";
+import { readProcTextOrNull } from "../src/core/proc_read.ts";
 
 /** What is known about the machine and tools; "?" where a probe failed. */
 export interface MachineInfo {

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { readProcTextOrNull } from "./proc_read.ts";
+import { readProcTextOrNull } from "../src/core/proc_read.ts";
 
 /** Clock ticks per second for `/proc/PID/stat` times (`getconf CLK_TCK`: 100 on Linux x86/arm). */
 export const CLK_TCK = 100;

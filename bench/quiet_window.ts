@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { readProcTextOrNull } from "./proc_read.ts";
+import { readProcTextOrNull } from "../src/core/proc_read.ts";
 import { cpuNsBetween } from "./proc_stats.ts";
 import { cpuMsPerSecond } from "./stats.ts";
 import { sleep } from "./scenario.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { readProcTextOrNull } from "./proc_read.ts";
+import { readProcTextOrNull } from "../src/core/proc_read.ts";
 import { rawGetText } from "./raw_http.ts";
 import { errorMessage, sleep } from "./scenario.ts";
 

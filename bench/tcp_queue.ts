@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { readProcText } from "./proc_read.ts";
+import { readProcText } from "../src/core/proc_read.ts";
 
 /**
  * Bound on `/proc/net/tcp`: ~150 bytes per socket, so 32 MiB is 200,000 sockets, far beyond what

@@ -12,7 +12,7 @@
  */
 import { replaySpec, withServer } from "../launch.ts";
 import { measureWindow, type WindowMeasurement } from "../load_window.ts";
-import { readProcTextOrNull } from "../proc_read.ts";
+import { readProcTextOrNull } from "../../src/core/proc_read.ts";
 import {
   type BenchConfig,
   type Cell,

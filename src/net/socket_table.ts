@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { openLibc } from "../core/libc.ts";
 
 /** One end of a TCP connection. */
 export interface Endpoint {
@@ -51,9 +52,6 @@ const SYMBOLS = {
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
-/** glibc first (Debian, Raspberry Pi OS), then musl (Alpine). */
-const LIBC_NAMES = ["libc.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1"];
-
 let shared: SocketTable | null | undefined;
 
 /** Sockets of this process, through /proc/self/fd and libc. */
@@ -81,14 +79,8 @@ export class SocketTable {
     } catch {
       return null;
     }
-    for (const name of LIBC_NAMES) {
-      try {
-        shared = new SocketTable(Deno.dlopen(name, SYMBOLS).symbols);
-        break;
-      } catch {
-        // Try the next name.
-      }
-    }
+    const libc = openLibc(SYMBOLS);
+    if (libc) shared = new SocketTable(libc);
     return shared;
   }
 

@@ -1,11 +1,13 @@
 /**
- * Bounded reads of Linux `/proc` files for the benchmark's samplers.
+ * Bounded reads of Linux `/proc` files: the benchmark's samplers and tuchuan's own look at its
+ * memory map (`startup_pages.ts`).
  *
- * `src/core/read_bounded.ts` checks a file's size before reading, but every `/proc` file reports
- * size 0, so it cannot be used here: this reader stops at the bound while reading instead. The
- * per-process files the benchmark reads (`stat`, `status`, `smaps_rollup`, `schedstat`, `limits`,
- * `cmdline`) are a few hundred bytes to a few KiB; `/proc/net/tcp` grows with the number of
- * connections (~150 bytes each), so its callers pass a larger bound.
+ * `read_bounded.ts` checks a file's size before reading, but every `/proc` file reports size 0, so
+ * it cannot be used here: this reader stops at the bound while reading instead. The per-process
+ * files the benchmark reads (`stat`, `status`, `smaps_rollup`, `schedstat`, `limits`, `cmdline`)
+ * are a few hundred bytes to a few KiB; `/proc/net/tcp` grows with the number of connections
+ * (~150 bytes each) and `/proc/self/smaps` with the number of mappings (~110 KB for tuchuan), so
+ * their callers pass a larger bound.
  *
  * @module
  */
