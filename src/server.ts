@@ -13,6 +13,7 @@ import { type Logger, prefixLogger, silentLogger } from "./core/logger.ts";
 import { MemoryReducer } from "./core/memory_reducer.ts";
 import { FileReadError, readFileBounded } from "./core/read_bounded.ts";
 import { redactUrls } from "./core/redact.ts";
+import { type PageRelease, StartupPages } from "./core/startup_pages.ts";
 import { VERSION } from "./core/version.ts";
 import {
   type CameraSettings,
@@ -51,6 +52,8 @@ export interface ServerDeps {
   timing?: Partial<SupervisorTiming>;
   /** How `auto` and paths are resolved (tests). */
   probe?: SourceProbe;
+  /** Gives back the executable's start-up pages (tests); default `releaseStartupPages`. */
+  releasePages?: () => PageRelease;
 }
 
 /** A running server. */
@@ -81,6 +84,8 @@ interface Shared {
   sendTimeoutMs: number;
   deps: ServerDeps;
   reducer: MemoryReducer;
+  /** Start-up's end, in steps: listening, the first frame, a few seconds of frames. */
+  pages: StartupPages;
 }
 
 /** A camera and what only the root stops. */
@@ -219,8 +224,10 @@ async function buildCamera(
     metrics,
     log,
     outputFps: () => publisher.fps(),
-    publish: (jpeg, width, height, capturedAt) =>
-      publisher.publish(jpeg, width, height, capturedAt),
+    publish: (jpeg, width, height, capturedAt) => {
+      publisher.publish(jpeg, width, height, capturedAt);
+      shared.pages.frame();
+    },
   });
 
   // 4. Hub: the newest frame for everyone, with a short history; the offline card goes there too.
@@ -328,6 +335,19 @@ export async function startServer(
         } ms`,
       ),
   });
+  const pages = new StartupPages({
+    release: deps.releasePages,
+    onRelease: (r, when) => {
+      if (r.kind === "unavailable") log.debug(`Start-up pages kept (${when}): ${r.reason}`);
+      else {
+        log.debug(
+          `Start-up pages given back (${when}): ${(r.kb / 1024).toFixed(1)} MB in ${r.ranges} ${
+            r.ranges === 1 ? "range" : "ranges"
+          }${r.refused ? `, ${r.refused} refused by the kernel` : ""}`,
+        );
+      }
+    },
+  });
   const shared: Shared = {
     clock,
     log,
@@ -336,6 +356,7 @@ export async function startServer(
     sendTimeoutMs: config.sendTimeout * 1000,
     deps,
     reducer,
+    pages,
   };
   const built: Built[] = [];
   try {
@@ -418,6 +439,8 @@ export async function startServer(
   const addr = listener.addr;
   guard?.start(addr.port);
   for (const camera of cameras) camera.capture.update();
+  // The module loader and the pipeline's construction ran once: their code need not stay mapped.
+  pages.listening();
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   let stopped: Promise<void> | null = null;
   return {

@@ -1,0 +1,194 @@
+/**
+ * Gives back the pages of tuchuan's own executable that only starting up needed.
+ *
+ * Starting a Deno program runs a great deal of the `deno` binary once: the dynamic loader's
+ * relocations, the module loader and its caches, the TypeScript emit cache, the compiler's front
+ * end. Linux keeps every page of the executable a process has touched mapped into it, so those
+ * pages stay in its resident set for as long as it runs. Measured (640x480 folder, one viewer,
+ * after 20 s): 38 MB of the 67 MB RSS were pages of the `deno` binary, while streaming itself
+ * runs in about 13 MB of them; a bare `deno run` of an empty script holds 22 MB.
+ *
+ * `madvise(MADV_DONTNEED)` unmaps such pages from this process. It is safe only where a page can
+ * come back unchanged: the mapping is read-only (`r--p`, `r-xp`) and holds no private copy of any
+ * page (`Anonymous: 0 kB` in `/proc/self/smaps`; the relocated `.data.rel.ro`, which is read-only
+ * after start-up but was written to, is skipped by that test). A page still in use faults back in
+ * from the page cache, a minor fault of about a microsecond; the rest is no longer this process's,
+ * and the kernel can reclaim it (a page cache page nobody maps is the first to go) or keep it for
+ * the next program that runs the same binary.
+ *
+ * When: {@link StartupPages} gives them back once the server listens (the module loader and the
+ * pipeline's construction are done), at the first frame (opening the source, loading a folder or
+ * fluent-ffmpeg), and once more after {@link WARM_FRAMES} frames, when V8 has compiled the hot
+ * path and its optimising compiler goes quiet. Each time, pages that are still used come back in
+ * 64 KB runs (the kernel maps the neighbours of a faulting page too), which is why streaming holds
+ * 16-20 MB of the binary rather than the few MB it executes.
+ *
+ * Linux only, and only where Deno's FFI may call libc (`--allow-ffi`, granted by `-A`).
+ *
+ * @module
+ */
+import { openLibc } from "./libc.ts";
+import { readProcText } from "./proc_read.ts";
+
+/** An address range of this process's memory map. */
+export interface PageRange {
+  /** First byte. */
+  readonly start: bigint;
+  /** One past the last byte. */
+  readonly end: bigint;
+  /** Resident KiB in the range when the map was read. */
+  readonly residentKb: number;
+}
+
+/** What {@link releaseStartupPages} did. */
+export type PageRelease =
+  | {
+    readonly kind: "released";
+    /** Resident KiB of the ranges given back (some of it faults back in as it runs). */
+    readonly kb: number;
+    /** Ranges given back. */
+    readonly ranges: number;
+    /** Ranges the kernel refused (`madvise` failed); their pages stay. */
+    readonly refused: number;
+  }
+  | { readonly kind: "unavailable"; readonly reason: string };
+
+/**
+ * `/proc/self/smaps` is about 110 KB for tuchuan (150 mappings, 700 bytes each); each thread adds
+ * two. The buffer is allocated whole, so the bound is kept near what is needed.
+ */
+const SMAPS_MAX_BYTES = 1024 * 1024;
+/** `MADV_DONTNEED` from `<sys/mman.h>`, the same number on every Linux architecture. */
+const MADV_DONTNEED = 4;
+
+const SYMBOLS = {
+  madvise: { parameters: ["usize", "usize", "i32"], result: "i32" },
+} as const;
+
+let libc: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] | null | undefined;
+
+const HEADER = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ \S+ *(.*)$/;
+const FIELD = /^(\w+):\s+(\d+) kB$/;
+
+/**
+ * The ranges of `smaps` (the text of `/proc/PID/smaps`) that map the file `exe` read-only, hold
+ * no private copy of any page, are not locked, and have pages resident: those whose pages can be
+ * dropped and fault back in unchanged.
+ */
+export function releasableRanges(smaps: string, exe: string): PageRange[] {
+  const out: PageRange[] = [];
+  let current:
+    | { start: bigint; end: bigint; eligible: boolean; fields: Map<string, number> }
+    | null = null;
+  const finish = () => {
+    if (!current?.eligible) return;
+    const { fields } = current;
+    const rss = fields.get("Rss");
+    // A field missing means an unknown layout: leave the range alone.
+    if (rss === undefined || fields.get("Anonymous") !== 0 || fields.get("Locked") !== 0) return;
+    if (rss > 0) out.push({ start: current.start, end: current.end, residentKb: rss });
+  };
+  for (const line of smaps.split("\n")) {
+    const header = HEADER.exec(line);
+    if (header) {
+      finish();
+      const [, start, end, perms, path] = header;
+      current = {
+        start: BigInt(`0x${start}`),
+        end: BigInt(`0x${end}`),
+        eligible: path === exe && perms[0] === "r" && perms[1] !== "w",
+        fields: new Map(),
+      };
+      continue;
+    }
+    const field = FIELD.exec(line);
+    if (field && current) current.fields.set(field[1], Number(field[2]));
+  }
+  finish();
+  return out;
+}
+
+/**
+ * Drops this process's resident pages of its own executable (see the module's notes); the pages
+ * still in use come back as they run. Costs about a millisecond (reading `/proc/self/smaps`).
+ */
+export function releaseStartupPages(): PageRelease {
+  if (Deno.build.os !== "linux") return { kind: "unavailable", reason: "not Linux" };
+  libc ??= openLibc(SYMBOLS);
+  if (!libc) return { kind: "unavailable", reason: "libc cannot be called through FFI" };
+  let exe: string;
+  let smaps: string;
+  try {
+    exe = Deno.execPath();
+    smaps = readProcText("/proc/self/smaps", SMAPS_MAX_BYTES);
+  } catch (err) {
+    return { kind: "unavailable", reason: (err as Error).message };
+  }
+  let kb = 0;
+  let ranges = 0;
+  let refused = 0;
+  for (const range of releasableRanges(smaps, exe)) {
+    if (libc.madvise(range.start, range.end - range.start, MADV_DONTNEED) === 0) {
+      kb += range.residentKb;
+      ranges++;
+    } else {
+      refused++;
+    }
+  }
+  return { kind: "released", kb, ranges, refused };
+}
+
+/** Frames after which the pages are given back a last time (5 s at 30 fps). */
+export const WARM_FRAMES = 150;
+
+/** Options of {@link StartupPages}. */
+export interface StartupPagesOptions {
+  /** Gives the pages back; default {@link releaseStartupPages}. */
+  release?: () => PageRelease;
+  /** Called after each release, with what it did and the moment it marks. */
+  onRelease?: (result: PageRelease, when: string) => void;
+  /** Frames before the last release; default {@link WARM_FRAMES}. */
+  warmFrames?: number;
+}
+
+/** Decides when start-up is over, in three steps, and gives the pages back at each. */
+export class StartupPages {
+  readonly #release: () => PageRelease;
+  readonly #onRelease?: (result: PageRelease, when: string) => void;
+  readonly #warmFrames: number;
+  #frames = 0;
+  #done = false;
+
+  /** @param options the release, its report, and the frame count of the last step */
+  constructor(options: StartupPagesOptions = {}) {
+    this.#release = options.release ?? releaseStartupPages;
+    this.#onRelease = options.onRelease;
+    this.#warmFrames = options.warmFrames ?? WARM_FRAMES;
+    if (!Number.isSafeInteger(this.#warmFrames) || this.#warmFrames < 2) {
+      throw new RangeError(`warmFrames must be an integer of at least 2, got ${this.#warmFrames}`);
+    }
+  }
+
+  /** The server listens: the loader's and the construction's pages go. */
+  listening(): void {
+    this.#run("listening");
+  }
+
+  /** A frame was published (any camera); called for every frame, a compare once warm. */
+  frame(): void {
+    if (this.#done) return;
+    const n = ++this.#frames;
+    if (n === 1) this.#run("first frame");
+    else if (n >= this.#warmFrames) {
+      this.#done = true;
+      this.#run(`${n} frames`);
+    }
+  }
+
+  #run(when: string): void {
+    const result = this.#release();
+    this.#onRelease?.(result, when);
+    // Nowhere to give pages back (not Linux, no FFI): no use trying at the next step.
+    if (result.kind === "unavailable") this.#done = true;
+  }
+}

@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { readProcText } from "../src/core/proc_read.ts";
+import {
+  type PageRelease,
+  releasableRanges,
+  releaseStartupPages,
+  StartupPages,
+} from "../src/core/startup_pages.ts";
+import { readMultipart } from "../src/multipart/multipart_reader.ts";
+import { spawnServer, waitFor } from "./stream_helpers.ts";
+
+const FIXTURE = new URL("../fixtures/testcard.mjpeg", import.meta.url).pathname;
+const EXE = "/opt/tuchuan/deno";
+
+/** One `/proc/PID/smaps` entry, as Linux writes it (only the fields the parser reads, and two more). */
+function entry(
+  range: string,
+  perms: string,
+  path: string,
+  kb: { rss: number; anon?: number; locked?: number },
+) {
+  return [
+    `${range} ${perms} 00000000 fe:00 5308480                    ${path}`,
+    `Size:              10000 kB`,
+    `Rss:               ${kb.rss} kB`,
+    `Pss:               ${kb.rss} kB`,
+    `Anonymous:         ${kb.anon ?? 0} kB`,
+    `Locked:            ${kb.locked ?? 0} kB`,
+    `VmFlags: rd mr mw me`,
+  ].join("\n");
+}
+
+Deno.test("releasable ranges: the executable's read-only mappings that hold no private page", () => {
+  const smaps = [
+    entry("1000-5000", "r--p", EXE, { rss: 12 }), // .rodata, .rela.dyn: taken
+    entry("5000-9000", "r-xp", EXE, { rss: 16, anon: 0 }), // .text: taken
+    entry("9000-a000", "r--p", EXE, { rss: 4, anon: 4 }), // .data.rel.ro after relro: written to
+    entry("a000-b000", "rw-p", EXE, { rss: 4, anon: 0 }), // .data: writable
+    entry("b000-c000", "r-xp", "/usr/lib/x86_64-linux-gnu/libc.so.6", { rss: 4, anon: 0 }),
+    entry("c000-d000", "r-xp", `${EXE} (deleted)`, { rss: 4, anon: 0 }), // another file now
+    entry("d000-e000", "r-xp", EXE, { rss: 0, anon: 0 }), // nothing resident
+    entry("e000-f000", "r-xp", EXE, { rss: 4, anon: 0, locked: 4 }), // mlock'd
+    entry("f000-10000", "rw-p", "", { rss: 4, anon: 4 }), // anonymous memory
+    entry("7f0000-7f4000", "r-xp", EXE, { rss: 8, anon: 0 }), // V8's remapped builtins
+  ].join("\n") + "\n";
+  assert.deepEqual(releasableRanges(smaps, EXE), [
+    { start: 0x1000n, end: 0x5000n, residentKb: 12 },
+    { start: 0x5000n, end: 0x9000n, residentKb: 16 },
+    { start: 0x7f0000n, end: 0x7f4000n, residentKb: 8 },
+  ]);
+});
+
+Deno.test("releasable ranges: a mapping whose fields are missing is left alone", () => {
+  const smaps = `1000-5000 r-xp 00000000 fe:00 1 ${EXE}\nSize: 16 kB\nRss: 16 kB\n`;
+  assert.deepEqual(releasableRanges(smaps, EXE), []);
+  assert.deepEqual(releasableRanges("", EXE), []);
+});
+
+/** Resident KiB of this process's executable, from its own smaps. */
+function exeResidentKb(): number {
+  const exe = Deno.execPath();
+  let kb = 0;
+  let mine = false;
+  for (const line of readProcText("/proc/self/smaps", 1024 * 1024).split("\n")) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S{4} \S+ \S+ \S+ *(.*)$/.exec(line);
+    if (header) mine = header[1] === exe;
+    else if (mine && line.startsWith("Rss:")) kb += Number(/(\d+)/.exec(line)![1]);
+  }
+  return kb;
+}
+
+Deno.test({
+  name: "releasing the start-up pages shrinks this process's share of its binary, and it runs on",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const before = exeResidentKb();
+    const result = releaseStartupPages();
+    const after = exeResidentKb();
+    assert.equal(result.kind, "released", JSON.stringify(result));
+    if (result.kind !== "released") return;
+    assert.ok(result.ranges >= 2, `text and read-only data at least: ${result.ranges}`);
+    assert.equal(result.refused, 0);
+    assert.ok(result.kb > 1024, `a test runner holds megabytes of its binary: ${result.kb} KiB`);
+    assert.ok(after < before, `resident KiB of the binary ${before} -> ${after}`);
+    // The pages come back as they are used: compiling, hashing, spawning and streams still work.
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode("tuchuan"));
+    assert.equal(digest.byteLength, 32);
+    const { VERSION } = await import("../src/core/version.ts");
+    assert.match(VERSION, /^\d+\.\d+\.\d+/);
+    const out = await new Deno.Command(Deno.execPath(), { args: ["--version"], stdout: "piped" })
+      .output();
+    assert.ok(out.success);
+    assert.match(new TextDecoder().decode(out.stdout.subarray(0, 200)), /^deno /);
+  },
+});
+
+function steps(result: PageRelease = { kind: "released", kb: 1, ranges: 1, refused: 0 }) {
+  const whens: string[] = [];
+  const pages = new StartupPages({
+    release: () => result,
+    onRelease: (_r, when) => whens.push(when),
+    warmFrames: 5,
+  });
+  return { pages, whens };
+}
+
+Deno.test("start-up pages go back when listening, at the first frame and once warm, then never", () => {
+  const { pages, whens } = steps();
+  pages.listening();
+  assert.deepEqual(whens, ["listening"]);
+  pages.frame();
+  assert.deepEqual(whens, ["listening", "first frame"]);
+  for (let i = 2; i <= 4; i++) pages.frame();
+  assert.equal(whens.length, 2, "nothing between the first frame and the warm-up's end");
+  pages.frame();
+  assert.deepEqual(whens, ["listening", "first frame", "5 frames"]);
+  for (let i = 0; i < 100; i++) pages.frame();
+  assert.equal(whens.length, 3, "streaming on costs no more releases");
+});
+
+Deno.test("start-up pages: where nothing can be given back, it is tried once", () => {
+  const { pages, whens } = steps({ kind: "unavailable", reason: "not Linux" });
+  pages.listening();
+  for (let i = 0; i < 10; i++) pages.frame();
+  assert.deepEqual(whens, ["listening"]);
+});
+
+Deno.test("start-up pages: a warm-up shorter than two frames is refused", () => {
+  assert.throws(() => new StartupPages({ warmFrames: 1 }), RangeError);
+  assert.throws(() => new StartupPages({ warmFrames: 2.5 }), /warmFrames must be an integer/);
+});
+
+Deno.test({
+  name: "tuchuan gives its start-up pages back and streams on",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const server = await spawnServer(["--source", FIXTURE, "--log-level", "debug"]);
+    const released = () =>
+      [...server.output().matchAll(/Start-up pages given back \(([^)]+)\): ([\d.]+) MB/g)].map((
+        m,
+      ) => [m[1], Number(m[2])] as const);
+    try {
+      await waitFor(() => released().length === 1, "the release once listening", 10_000, {
+        details: () => server.output().slice(-2000),
+      });
+      assert.equal(released()[0][0], "listening");
+      assert.ok(released()[0][1] > 1, `megabytes of the binary: ${released()[0][1]} MB`);
+      const res = await fetch(`${server.url}stream`);
+      const parts = readMultipart(res.body!, "tuchuanframe", { strict: true });
+      // Every part after the first frame's release is whole (the strict reader checks each one).
+      for (let i = 0; i < 10; i++) {
+        const part = await parts.next();
+        assert.equal(part.done, false);
+      }
+      assert.deepEqual(released().map(([when]) => when), ["listening", "first frame"]);
+      await parts.return(undefined);
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.status;
+    }
+  },
+});
