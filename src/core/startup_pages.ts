@@ -2,26 +2,26 @@
  * Gives back the pages of tuchuan's own executable that only starting up needed.
  *
  * Starting a Deno program runs a great deal of the `deno` binary once: the dynamic loader's
- * relocations, the module loader and its caches, the TypeScript emit cache, the compiler's front
- * end. Linux keeps every page of the executable a process has touched mapped into it, so those
+ * relocation table (3.6 MB, read once), the module loader with its npm resolution and its SQLite
+ * caches. Linux keeps every page of the executable a process has touched mapped into it, so those
  * pages stay in its resident set for as long as it runs. Measured (640x480 folder, one viewer,
- * after 20 s): 38 MB of the 67 MB RSS were pages of the `deno` binary, while streaming itself
- * runs in about 13 MB of them; a bare `deno run` of an empty script holds 22 MB.
+ * after 20 s): 38 MB of the 67 MB RSS were pages of the `deno` binary (an empty script holds 22
+ * MB of them); after the releases below, 15-20 MB.
  *
  * `madvise(MADV_DONTNEED)` unmaps such pages from this process. It is safe only where a page can
  * come back unchanged: the mapping is read-only (`r--p`, `r-xp`) and holds no private copy of any
  * page (`Anonymous: 0 kB` in `/proc/self/smaps`; the relocated `.data.rel.ro`, which is read-only
  * after start-up but was written to, is skipped by that test). A page still in use faults back in
- * from the page cache, a minor fault of about a microsecond; the rest is no longer this process's,
- * and the kernel can reclaim it (a page cache page nobody maps is the first to go) or keep it for
- * the next program that runs the same binary.
+ * from the page cache (a minor fault, no disk read); the rest no longer counts to this process, and
+ * the kernel may reclaim it or keep it cached for the next program that runs the same binary.
  *
  * When: {@link StartupPages} gives them back once the server listens (the module loader and the
  * pipeline's construction are done), at the first frame (opening the source, loading a folder or
- * fluent-ffmpeg), and once more after {@link WARM_FRAMES} frames, when V8 has compiled the hot
- * path and its optimising compiler goes quiet. Each time, pages that are still used come back in
- * 64 KB runs (the kernel maps the neighbours of a faulting page too), which is why streaming holds
- * 16-20 MB of the binary rather than the few MB it executes.
+ * fluent-ffmpeg), and once more after {@link WARM_FRAMES} frames, when what runs once at the start
+ * of streaming has run (the last release gives back 17-19 MB, and the process settles 4 MB lower
+ * than with the first two alone). Pages that are still used come back in 64 KB runs (the kernel
+ * maps the cached neighbours of a faulting page too, `fault_around_bytes`), which is why streaming
+ * holds 15-20 MB of the binary, not only the pages it runs.
  *
  * Linux only, and only where Deno's FFI may call libc (`--allow-ffi`, granted by `-A`).
  *
