@@ -368,7 +368,7 @@ cameraTest(
   async () => {
     const vm = await camera(TWO_WEBCAMS);
     const main = `${PROJECT_DIR}/main.ts`;
-    const deno = [Deno.execPath(), "run", "-A", "--cached-only", "--no-lock", main, "devices"];
+    const deno = [Deno.execPath(), "run", "-A", "--cached-only", "--frozen", main, "devices"];
     const [textRun, jsonRun] = await Promise.all([
       vm.run(deno[0], [...deno.slice(1)], 60_000),
       vm.run(deno[0], [...deno.slice(1), "--json"], 60_000),
@@ -524,7 +524,7 @@ cameraTest("an unknown --control stops tuchuan at once, naming it (exit 2)", [],
     "run",
     "-A",
     "--cached-only",
-    "--no-lock",
+    "--frozen",
     `${PROJECT_DIR}/main.ts`,
     "--source",
     VIDEO0,

@@ -48,7 +48,10 @@ export class GuestTuchuan {
         "run",
         "-A",
         "--cached-only",
-        "--no-lock",
+        // The lock resolves npm packages as the host's cache holds them (read-only, never
+        // written): without it Deno wants each package's registry.json, which a cache filled
+        // from the lock lacks (fluent-ffmpeg's `async` was "not found in cache").
+        "--frozen",
         `${PROJECT_DIR}/main.ts`,
         "--host",
         "0.0.0.0",
