@@ -13,7 +13,7 @@ import { type Logger, prefixLogger, silentLogger } from "./core/logger.ts";
 import { MemoryReducer } from "./core/memory_reducer.ts";
 import { FileReadError, readFileBounded } from "./core/read_bounded.ts";
 import { redactUrls } from "./core/redact.ts";
-import { type PageRelease, StartupPages } from "./core/startup_pages.ts";
+import { StartupPages } from "./core/startup_pages.ts";
 import { VERSION } from "./core/version.ts";
 import {
   type CameraSettings,
@@ -52,8 +52,6 @@ export interface ServerDeps {
   timing?: Partial<SupervisorTiming>;
   /** How `auto` and paths are resolved (tests). */
   probe?: SourceProbe;
-  /** Gives back the executable's start-up pages (tests); default `releaseStartupPages`. */
-  releasePages?: () => PageRelease;
 }
 
 /** A running server. */
@@ -336,7 +334,6 @@ export async function startServer(
       ),
   });
   const pages = new StartupPages({
-    release: deps.releasePages,
     onRelease: (r, when) => {
       if (r.kind === "unavailable") log.debug(`Start-up pages kept (${when}): ${r.reason}`);
       else {

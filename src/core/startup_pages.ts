@@ -54,8 +54,8 @@ export type PageRelease =
   | { readonly kind: "unavailable"; readonly reason: string };
 
 /**
- * `/proc/self/smaps` is about 110 KB for tuchuan (150 mappings, 700 bytes each); each thread adds
- * two. The buffer is allocated whole, so the bound is kept near what is needed.
+ * `/proc/self/smaps` is about 110 KB for tuchuan (150 mappings, 700 bytes each); threads and
+ * libraries add mappings. The buffer is allocated whole, so the bound is kept near what is needed.
  */
 const SMAPS_MAX_BYTES = 1024 * 1024;
 /** `MADV_DONTNEED` from `<sys/mman.h>`, the same number on every Linux architecture. */
@@ -110,7 +110,8 @@ export function releasableRanges(smaps: string, exe: string): PageRange[] {
 
 /**
  * Drops this process's resident pages of its own executable (see the module's notes); the pages
- * still in use come back as they run. Costs about a millisecond (reading `/proc/self/smaps`).
+ * still in use come back as they run. Costs one read of `/proc/self/smaps` and one system call per
+ * range (three for tuchuan).
  */
 export function releaseStartupPages(): PageRelease {
   if (Deno.build.os !== "linux") return { kind: "unavailable", reason: "not Linux" };
