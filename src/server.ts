@@ -345,6 +345,7 @@ export async function startServer(
       }
     },
   });
+  pages.loaded();
   const shared: Shared = {
     clock,
     log,

@@ -99,35 +99,45 @@ function steps(result: PageRelease = { kind: "released", kb: 1, ranges: 1, refus
   const pages = new StartupPages({
     release: () => result,
     onRelease: (_r, when) => whens.push(when),
-    warmFrames: 5,
+    releaseFrames: [1, 3, 5],
   });
   return { pages, whens };
 }
 
-Deno.test("start-up pages go back when listening, at the first frame and once warm, then never", () => {
+Deno.test("start-up pages go back when loaded, listening, at the given frames, then never", () => {
   const { pages, whens } = steps();
+  pages.loaded();
   pages.listening();
-  assert.deepEqual(whens, ["listening"]);
+  assert.deepEqual(whens, ["modules loaded", "listening"]);
   pages.frame();
-  assert.deepEqual(whens, ["listening", "first frame"]);
-  for (let i = 2; i <= 4; i++) pages.frame();
-  assert.equal(whens.length, 2, "nothing between the first frame and the warm-up's end");
+  assert.deepEqual(whens.slice(2), ["first frame"]);
   pages.frame();
-  assert.deepEqual(whens, ["listening", "first frame", "5 frames"]);
+  assert.equal(whens.length, 3, "nothing between the steps");
+  pages.frame();
+  assert.deepEqual(whens.slice(2), ["first frame", "3 frames"]);
+  pages.frame();
+  pages.frame();
+  assert.deepEqual(whens.slice(2), ["first frame", "3 frames", "5 frames"]);
   for (let i = 0; i < 100; i++) pages.frame();
-  assert.equal(whens.length, 3, "streaming on costs no more releases");
+  assert.equal(whens.length, 5, "streaming on costs no more releases");
 });
 
 Deno.test("start-up pages: where nothing can be given back, it is tried once", () => {
   const { pages, whens } = steps({ kind: "unavailable", reason: "not Linux" });
+  pages.loaded();
   pages.listening();
   for (let i = 0; i < 10; i++) pages.frame();
-  assert.deepEqual(whens, ["listening"]);
+  assert.deepEqual(whens, ["modules loaded"]);
 });
 
-Deno.test("start-up pages: a warm-up shorter than two frames is refused", () => {
-  assert.throws(() => new StartupPages({ warmFrames: 1 }), RangeError);
-  assert.throws(() => new StartupPages({ warmFrames: 2.5 }), /warmFrames must be an integer/);
+Deno.test("start-up pages: frame counts that are not ascending positive integers are refused", () => {
+  for (const bad of [[], [0], [2.5], [3, 3], [5, 2]]) {
+    assert.throws(
+      () => new StartupPages({ releaseFrames: bad }),
+      (e: unknown) => e instanceof RangeError && /releaseFrames must be ascending/.test(e.message),
+      `[${bad}]`,
+    );
+  }
 });
 
 Deno.test({
@@ -140,19 +150,23 @@ Deno.test({
         m,
       ) => [m[1], Number(m[2])] as const);
     try {
-      await waitFor(() => released().length === 1, "the release once listening", 10_000, {
+      await waitFor(() => released().length === 2, "the releases up to listening", 10_000, {
         details: () => server.output().slice(-2000),
       });
-      assert.equal(released()[0][0], "listening");
+      assert.deepEqual(released().map(([when]) => when), ["modules loaded", "listening"]);
       assert.ok(released()[0][1] > 1, `megabytes of the binary: ${released()[0][1]} MB`);
       const res = await fetch(`${server.url}stream`);
       const parts = readMultipart(res.body!, "tuchuanframe", { strict: true });
       // Every part after the first frame's release is whole (the strict reader checks each one).
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; i < 20; i++) {
         const part = await parts.next();
         assert.equal(part.done, false);
       }
-      assert.deepEqual(released().map(([when]) => when), ["listening", "first frame"]);
+      await waitFor(() => released().length >= 4, "the release at 15 frames", 10_000);
+      assert.deepEqual(
+        released().map(([when]) => when).slice(0, 4),
+        ["modules loaded", "listening", "first frame", "15 frames"],
+      );
       await parts.return(undefined);
     } finally {
       server.child.kill("SIGTERM");
