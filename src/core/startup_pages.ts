@@ -18,9 +18,10 @@
  * When: {@link StartupPages} gives them back once the modules are loaded (the module loader is
  * done), once the server listens (the pipeline's construction is done), at the first frame
  * (opening the source, loading a folder or fluent-ffmpeg), and again at the frame counts of
- * {@link RELEASE_FRAMES}, while what runs once at the start of streaming runs. Pages that are still used come back in 64 KB runs (the kernel
- * maps the cached neighbours of a faulting page too, `fault_around_bytes`), which is why streaming
- * holds 15-20 MB of the binary, not only the pages it runs.
+ * {@link RELEASE_FRAMES}, while what runs once at the start of streaming runs. Pages that are
+ * still used come back in 64 KB runs (the kernel maps the cached neighbours of a faulting page
+ * too, `fault_around_bytes`), which is why streaming holds 15-20 MB of the binary, not only the
+ * pages it runs.
  *
  * Linux only, and only where Deno's FFI may call libc (`--allow-ffi`, granted by `-A`).
  *
