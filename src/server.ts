@@ -436,9 +436,11 @@ export async function startServer(
   }
   const addr = listener.addr;
   guard?.start(addr.port);
-  for (const camera of cameras) camera.capture.update();
-  // The module loader and the pipeline's construction ran once: their code need not stay mapped.
+  // The module loader and the pipeline's construction ran once: their code need not stay mapped,
+  // and starting capture touches its own (a folder's frames read, a watch or a child started).
   pages.listening();
+  for (const camera of cameras) camera.capture.update();
+  pages.capturing();
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   let stopped: Promise<void> | null = null;
   return {

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { readProcText } from "../src/core/proc_read.ts";
 import {
+  ExecutablePages,
   type PageRelease,
+  rangesStillMapped,
   releasableRanges,
   releaseStartupPages,
   StartupPages,
@@ -56,6 +58,29 @@ Deno.test("releasable ranges: a mapping whose fields are missing is left alone",
   assert.deepEqual(releasableRanges("", EXE), []);
 });
 
+Deno.test("later releases keep only the ranges the memory map still shows as the executable's", () => {
+  const cached = [
+    { start: 0x1000n, end: 0x5000n, residentKb: 12 },
+    { start: 0x5000n, end: 0x9000n, residentKb: 16 },
+    { start: 0x7f0000n, end: 0x7f4000n, residentKb: 8 },
+  ];
+  const line = (range: string, perms: string, path: string) =>
+    `${range} ${perms} 00000000 fe:00 5308480                    ${path}`;
+  const maps = [
+    line("1000-5000", "r--p", EXE), // unchanged: kept
+    line("5000-9000", "rw-p", EXE), // now writable: dropping it would lose its writes
+    line("7f0000-7f2000", "r-xp", EXE), // split: not the range that was read
+    line("7f2000-7f4000", "r-xp", ""), // anonymous now
+  ].join("\n") + "\n";
+  assert.deepEqual(rangesStillMapped(cached, maps, EXE), [cached[0]]);
+  assert.deepEqual(rangesStillMapped(cached, "", EXE), []);
+  assert.deepEqual(
+    rangesStillMapped(cached, line("1000-5000", "r--p", `${EXE} (deleted)`), EXE),
+    [],
+    "another file at the same place",
+  );
+});
+
 /** Resident KiB of this process's executable, from its own smaps. */
 function exeResidentKb(): number {
   const exe = Deno.execPath();
@@ -94,6 +119,27 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "releasing again gives back what ran since, without reading the whole map",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const pages = new ExecutablePages();
+    const first = pages.release();
+    assert.equal(first.kind, "released", JSON.stringify(first));
+    // Run code that was not run before the first release, so some of the binary comes back.
+    const { VERSION } = await import("../src/core/version.ts");
+    assert.match(VERSION, /^\d+\.\d+\.\d+/);
+    await crypto.subtle.digest("SHA-1", new Uint8Array(64));
+    const back = exeResidentKb();
+    const second = pages.release();
+    assert.equal(second.kind, "released", JSON.stringify(second));
+    if (first.kind !== "released" || second.kind !== "released") return;
+    assert.equal(second.ranges, first.ranges, "the same ranges, found again in the map");
+    assert.equal(second.refused, 0);
+    assert.ok(exeResidentKb() < back, `resident KiB of the binary ${back} -> ${exeResidentKb()}`);
+  },
+});
+
 function steps(result: PageRelease = { kind: "released", kb: 1, ranges: 1, refused: 0 }) {
   const whens: string[] = [];
   const pages = new StartupPages({
@@ -104,28 +150,30 @@ function steps(result: PageRelease = { kind: "released", kb: 1, ranges: 1, refus
   return { pages, whens };
 }
 
-Deno.test("start-up pages go back when loaded, listening, at the given frames, then never", () => {
+Deno.test("start-up pages go back when loaded, listening, capturing, at the given frames, then never", () => {
   const { pages, whens } = steps();
   pages.loaded();
   pages.listening();
-  assert.deepEqual(whens, ["modules loaded", "listening"]);
+  pages.capturing();
+  assert.deepEqual(whens, ["modules loaded", "listening", "capturing"]);
   pages.frame();
-  assert.deepEqual(whens.slice(2), ["first frame"]);
+  assert.deepEqual(whens.slice(3), ["first frame"]);
   pages.frame();
-  assert.equal(whens.length, 3, "nothing between the steps");
+  assert.equal(whens.length, 4, "nothing between the steps");
   pages.frame();
-  assert.deepEqual(whens.slice(2), ["first frame", "3 frames"]);
+  assert.deepEqual(whens.slice(3), ["first frame", "3 frames"]);
   pages.frame();
   pages.frame();
-  assert.deepEqual(whens.slice(2), ["first frame", "3 frames", "5 frames"]);
+  assert.deepEqual(whens.slice(3), ["first frame", "3 frames", "5 frames"]);
   for (let i = 0; i < 100; i++) pages.frame();
-  assert.equal(whens.length, 5, "streaming on costs no more releases");
+  assert.equal(whens.length, 6, "streaming on costs no more releases");
 });
 
 Deno.test("start-up pages: where nothing can be given back, it is tried once", () => {
   const { pages, whens } = steps({ kind: "unavailable", reason: "not Linux" });
   pages.loaded();
   pages.listening();
+  pages.capturing();
   for (let i = 0; i < 10; i++) pages.frame();
   assert.deepEqual(whens, ["modules loaded"]);
 });
@@ -150,10 +198,14 @@ Deno.test({
         m,
       ) => [m[1], Number(m[2])] as const);
     try {
-      await waitFor(() => released().length === 2, "the releases up to listening", 10_000, {
+      await waitFor(() => released().length >= 3, "the releases up to capturing", 10_000, {
         details: () => server.output().slice(-2000),
       });
-      assert.deepEqual(released().map(([when]) => when), ["modules loaded", "listening"]);
+      assert.deepEqual(released().map(([when]) => when).slice(0, 3), [
+        "modules loaded",
+        "listening",
+        "capturing",
+      ]);
       assert.ok(released()[0][1] > 1, `megabytes of the binary: ${released()[0][1]} MB`);
       const res = await fetch(`${server.url}stream`);
       const parts = readMultipart(res.body!, "tuchuanframe", { strict: true });
@@ -162,10 +214,10 @@ Deno.test({
         const part = await parts.next();
         assert.equal(part.done, false);
       }
-      await waitFor(() => released().length >= 4, "the release at 15 frames", 10_000);
+      await waitFor(() => released().length >= 5, "the release at 15 frames", 10_000);
       assert.deepEqual(
-        released().map(([when]) => when).slice(0, 4),
-        ["modules loaded", "listening", "first frame", "15 frames"],
+        released().map(([when]) => when).slice(0, 5),
+        ["modules loaded", "listening", "capturing", "first frame", "15 frames"],
       );
       await parts.return(undefined);
     } finally {
