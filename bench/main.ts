@@ -21,6 +21,7 @@ import { cameraScenario } from "./scenarios/camera.ts";
 import { cameras4Scenario } from "./scenarios/cameras4.ts";
 import { churnScenario } from "./scenarios/churn.ts";
 import { clientsScenario } from "./scenarios/clients.ts";
+import { pairedScenario } from "./scenarios/paired.ts";
 import { encodeScenario } from "./scenarios/encode.ts";
 import { ffmpegOptionsScenario } from "./scenarios/ffmpeg_options.ts";
 import { idleScenario } from "./scenarios/idle.ts";
@@ -32,6 +33,7 @@ import { renderScenario, renderSummary } from "./table.ts";
 /** Every scenario, in run order. */
 export const SCENARIOS: readonly Scenario[] = [
   clientsScenario(1),
+  pairedScenario,
   clientsScenario(50),
   clientsScenario(200, { light: true }),
   slowScenario,
