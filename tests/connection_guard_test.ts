@@ -157,6 +157,28 @@ Deno.test("a viewer's send queue is read from its own descriptor, and a reused d
   guard.stop();
 });
 
+Deno.test("a server that reports its connections and has none is not listed every second", async () => {
+  for (const reports of [true, false]) {
+    const { clock, table, guard } = setup();
+    let listings = 0;
+    const sockets = table.sockets.bind(table);
+    table.sockets = (port: number) => {
+      listings++;
+      return sockets(port);
+    };
+    if (reports) guard.reported();
+    await clock.advance(5000);
+    if (reports) assert.equal(listings, 1, "one listing to start from, then none");
+    else assert.ok(listings >= 5, `not told: a listing every second, got ${listings}`);
+    table.open(50_020);
+    guard.connectionsChanged();
+    await clock.advance(1000);
+    assert.equal(listings, reports ? 2 : 6, "a new connection is listed either way");
+    assert.equal(guard.connections, 1);
+    guard.stop();
+  }
+});
+
 Deno.test("told of connections, the guard lists sockets only on a change or while one is not streaming", async () => {
   const { clock, table, guard } = setup();
   let listings = 0;

@@ -97,6 +97,8 @@ export function listenHttp(o: HttpListenerOptions): HttpListener {
         onError: o.onError,
         onConnection: o.guard ? () => o.guard?.connectionsChanged() : undefined,
       });
+    // Our HTTP/1.1 server reports every connection (Deno.serve, for TLS, does not).
+    if (!o.tls) o.guard?.reported();
     servers.push(server);
     server.finished.catch((err) => {
       if (!stopping.signal.aborted) relisten(server.addr.port, err);
