@@ -19,10 +19,10 @@
  * done), once the server listens (the pipeline's construction is done), once capture has started
  * (opening the source, loading a folder, its watch or fluent-ffmpeg), at the first frame, and
  * again at the frame counts of {@link RELEASE_FRAMES}, while what runs once at the start of
- * streaming runs. Only the first release reads the memory map in full ({@link ExecutablePages}). Pages that are
- * still used come back in 64 KB runs (the kernel maps the cached neighbours of a faulting page
- * too, `fault_around_bytes`), which is why streaming holds 15-20 MB of the binary, not only the
- * pages it runs.
+ * streaming runs. Only the first release reads the memory map in full ({@link ExecutablePages}).
+ * Pages that are still used come back in 64 KB runs (the kernel maps the cached neighbours of a
+ * faulting page too, `fault_around_bytes`), which is why streaming holds 15-20 MB of the binary,
+ * not only the pages it runs.
  *
  * Linux only, and only where Deno's FFI may call libc (`--allow-ffi`, granted by `-A`).
  *
@@ -125,7 +125,10 @@ function fileResidentKb(): number | null {
 /**
  * The ranges of `cached` that `maps` (the text of `/proc/PID/maps`) still shows as the same
  * read-only mapping of `exe`. Dropping a range that no longer maps the executable could discard
- * memory that has no copy anywhere, so each later release checks first.
+ * memory that has no copy anywhere, so each later release checks first. A range written to after
+ * the first read (made writable, then read-only again) would pass this check; nothing does that
+ * to the executable's mappings once JavaScript runs: the loader seals its relocated data before
+ * (and the first read excludes it), and V8 changes permissions only on its own anonymous code.
  */
 export function rangesStillMapped(
   cached: readonly PageRange[],
@@ -201,7 +204,7 @@ export const RELEASE_FRAMES: readonly number[] = [1, 15, 45, 90, 150];
 
 /** Options of {@link StartupPages}. */
 export interface StartupPagesOptions {
-  /** Gives the pages back; default {@link ExecutablePages.release} of a new {@link ExecutablePages}. */
+  /** Gives the pages back; default: {@link ExecutablePages.release}, the ranges read once. */
   release?: () => PageRelease;
   /** Called after each release, with what it did and the moment it marks. */
   onRelease?: (result: PageRelease, when: string) => void;
