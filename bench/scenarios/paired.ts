@@ -26,7 +26,7 @@ import {
   sleep,
 } from "../scenario.ts";
 import type { ServerProcess } from "../server_process.ts";
-import { percentile } from "../stats.ts";
+import { per1000Frames, percentile } from "../stats.ts";
 import { peakMemoryRows } from "./window_rows.ts";
 
 /** The median of the finite values; NaN when there are none. */
@@ -72,9 +72,7 @@ async function measurePairs(
       const ends = pools.map((p) => p.endWindow());
       const after = servers.map((s) => s.sampler.preciseCpu());
       servers.forEach((_, i) => {
-        const seconds = windowCpu(before[i], after[i]).seconds;
-        const frames = ends[i].totalFrames;
-        cpu[i].push(frames > 0 ? seconds / frames * 1000 : NaN);
+        cpu[i].push(per1000Frames(windowCpu(before[i], after[i]).seconds, ends[i].totalFrames));
         fps[i].push(ends[i].fps.p50);
         reports[i].push(ends[i]);
       });
