@@ -433,8 +433,8 @@ async function launchWebKit(): Promise<BrowserDriver> {
     const js = <T>(script: string) => call<T>("POST", `${s}/execute/sync`, { script, args: [] });
     const inner = () => js<[number, number]>("return [innerWidth, innerHeight];");
     // GTK applies a resize when the X server has configured the window, which may be after
-    // the driver answered (seen once in about thirty runs: the old 1024×730 read back): so
-    // the size is read again, and the resize asked again, until it holds or 5 s have passed.
+    // the driver answered (seen once in a `make check` here: the old 1024×730 read back): so
+    // the resize is asked again, and the size read again, until it holds or 5 s have passed.
     // The window size wanted is worked out once, from the first reading.
     const [w0, h0] = await inner();
     const rect = await call<{ width: number; height: number }>("GET", `${s}/window/rect`);
