@@ -33,7 +33,7 @@ import { renderScenario, renderSummary } from "./table.ts";
 /** Every scenario, in run order. */
 export const SCENARIOS: readonly Scenario[] = [
   clientsScenario(1),
-  pairedScenario,
+  pairedScenario("fresh"),
   clientsScenario(50),
   clientsScenario(200, { light: true }),
   slowScenario,
@@ -45,6 +45,8 @@ export const SCENARIOS: readonly Scenario[] = [
   ffmpegOptionsScenario,
   cameras4Scenario,
   maxViewersScenario,
+  // Last: two minutes of streaming before its windows.
+  pairedScenario("settled"),
 ];
 
 /** V8 flags tuchuan runs with in production (`make run`, `make binary`). */
