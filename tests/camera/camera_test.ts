@@ -270,6 +270,7 @@ cameraTest(
             // The page shows /state's measured rate, polled: Chromium's own start slows the
             // guest (this mode takes it nearly both host cores), so the camera's rate may take a
             // while to show again; once in CI, on a busy host, longer than 15 s.
+            const rateWaitMs = 30_000;
             try {
               await page.waitForFunction(
                 () => {
@@ -277,7 +278,7 @@ cameraTest(
                   return fps >= 25 * 0.7 && fps <= 25 * 1.1;
                 },
                 null,
-                { timeout: 30_000 },
+                { timeout: rateWaitMs },
               );
             } catch (cause) {
               const shown = await page.evaluate(() =>
@@ -285,7 +286,9 @@ cameraTest(
               );
               const state = (await get(server, "state")).body;
               throw new Error(
-                `The viewer page showed ${shown} fps after 30 s (/state says ${state?.fps})`,
+                `The viewer page showed ${shown} fps after ${
+                  rateWaitMs / 1000
+                } s (/state says ${state?.fps})`,
                 { cause },
               );
             }
